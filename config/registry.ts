@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { errorMessage, PipelineError } from '../core/errors.js';
+import { formatIssues } from './zod-issues.js';
+
+/**
+ * The site registry: enterprises → outlets → gateways, and what each outlet measures. It is the
+ * centre's source of truth for device identity (MN + password), the tags stored with every point, and
+ * (later) limits, grades and contacts.
+ */
+
+/** Source types known to the simulator's value profiles and the standards library. */
+export const SOURCE_TYPES = [
+  'coal-power', // coal-fired power unit, ultra-low emission (GB 13223-2011 + 超低排放)
+  'coal-boiler', // industrial coal-fired boiler (GB 13271-2014)
+  'gas-boiler', // gas-fired boiler (GB 13271-2014)
+  'oil-boiler',
+  'cement-kiln', // cement kiln tail (GB 4915-2013)
+  'cement-grinding', // cement mills, crushers, packers: PM only
+  'incinerator', // MSW incineration (GB 18485-2014)
+  'municipal-wwtp', // municipal wastewater treatment plant effluent (GB 18918-2002)
+  'industrial-wastewater', // industrial outfall (GB 8978-1996 or an industry standard)
+] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export const GATEWAY_PROTOCOLS = ['json-mqtt', 'hj212-mqtt', 'hj212-tcp'] as const;
+export type GatewayProtocol = (typeof GATEWAY_PROTOCOLS)[number];
+
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-", starting with a letter or digit');
+
+/** HJ 212 codes: a21026, w01018, 2005-style 011/B01 are mapped by the HJ 212 intake, so 2017 form here. */
+const PollutantCode = z
+  .string()
+  .regex(/^[a-z][0-9a-z]{2,7}$/, 'an HJ 212-2017 code such as a21026 or w01018');
+
+export const RegistryPollutant = z.strictObject({
+  code: PollutantCode,
+  /** Concentration unit of Rtd/Avg/Min/Max as the gateway sends it, e.g. mg/m3, mg/L, ug/L, %, L/s. */
+  unit: z.string().min(1),
+});
+
+export const RegistryGateway = z.strictObject({
+  /** HJ 212 MN. The standard says 24 hex chars; real devices use 14–24 chars (hj212.md §8.9). */
+  mn: z.string().regex(/^[0-9A-Za-z_-]{6,32}$/, '6–32 letters, digits, "_" or "-"'),
+  /** Device password: MQTT password and HJ 212 PW. Treated as a secret: never logged. */
+  password: z.string().min(6, 'at least 6 characters (HJ 212 PW is 6)'),
+  protocol: z.enum(GATEWAY_PROTOCOLS).default('json-mqtt'),
+});
+
+export const RegistryOutlet = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  medium: z.enum(['gas', 'water']),
+  sourceType: z.enum(SOURCE_TYPES),
+  gateway: RegistryGateway,
+  pollutants: z.array(RegistryPollutant).min(1),
+});
+
+export const RegistryEnterprise = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  region: z.string().min(1),
+  industry: z.string().min(1).optional(),
+  outlets: z.array(RegistryOutlet).min(1),
+});
+
+export const RegistryFile = z
+  .strictObject({
+    version: z.literal(1),
+    /** IANA zone in which gateways' DataTime is written; HJ 212 has no zone on the wire. */
+    timeZone: z.string().default('Asia/Shanghai'),
+    enterprises: z.array(RegistryEnterprise).min(1),
+  })
+  .superRefine((reg, ctx) => {
+    const seen = new Map<string, string>();
+    const claim = (kind: string, key: string, path: (string | number)[]) => {
+      const where = seen.get(`${kind}:${key}`);
+      if (where)
+        ctx.addIssue({ code: 'custom', path, message: `duplicate ${kind} "${key}" (also at ${where})` });
+      else seen.set(`${kind}:${key}`, path.join('.'));
+    };
+    reg.enterprises.forEach((ent, e) => {
+      claim('enterprise id', ent.id, ['enterprises', e, 'id']);
+      ent.outlets.forEach((out, o) => {
+        claim('outlet id', out.id, ['enterprises', e, 'outlets', o, 'id']);
+        claim('gateway MN', out.gateway.mn, ['enterprises', e, 'outlets', o, 'gateway', 'mn']);
+        const codes = new Set<string>();
+        out.pollutants.forEach((p, i) => {
+          if (codes.has(p.code)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['enterprises', e, 'outlets', o, 'pollutants', i, 'code'],
+              message: `duplicate pollutant "${p.code}" in outlet ${out.id}`,
+            });
+          }
+          codes.add(p.code);
+        });
+      });
+    });
+  });
+
+export type RegistryFile = z.infer<typeof RegistryFile>;
+export type RegistryEnterprise = z.infer<typeof RegistryEnterprise>;
+export type RegistryOutlet = z.infer<typeof RegistryOutlet>;
+export type RegistryGateway = z.infer<typeof RegistryGateway>;
+
+/** What the pipeline knows about one gateway, found by MN. */
+export interface SiteEntry {
+  enterprise: RegistryEnterprise;
+  outlet: RegistryOutlet;
+  gateway: RegistryGateway;
+  /** Codes this outlet is configured to measure. */
+  pollutantCodes: ReadonlySet<string>;
+}
+
+export interface Registry {
+  readonly file: Readonly<RegistryFile>;
+  readonly timeZone: string;
+  findByMn(mn: string): SiteEntry | undefined;
+  entries(): readonly SiteEntry[];
+}
+
+/** Validates a parsed registry document; throws one CFG_REGISTRY_INVALID error listing every issue. */
+export function parseRegistry(doc: unknown, source = 'registry'): Registry {
+  const parsed = RegistryFile.safeParse(doc);
+  if (!parsed.success) {
+    const issues = formatIssues(parsed.error);
+    throw new PipelineError('CFG_REGISTRY_INVALID', `${source} is invalid:\n  ${issues.join('\n  ')}`, {
+      issues,
+    });
+  }
+  if (!isValidTimeZone(parsed.data.timeZone)) {
+    throw new PipelineError('CFG_REGISTRY_INVALID', `${source} is invalid:\n  timeZone: unknown time zone`);
+  }
+  return buildRegistry(deepFreeze(parsed.data));
+}
+
+export function loadRegistry(path: string): Registry {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new PipelineError('CFG_FILE_UNREADABLE', `cannot read registry ${path}: ${errorMessage(err)}`);
+  }
+  return parseRegistry(doc, path);
+}
+
+function buildRegistry(file: RegistryFile): Registry {
+  const byMn = new Map<string, SiteEntry>();
+  for (const enterprise of file.enterprises) {
+    for (const outlet of enterprise.outlets) {
+      byMn.set(outlet.gateway.mn, {
+        enterprise,
+        outlet,
+        gateway: outlet.gateway,
+        pollutantCodes: new Set(outlet.pollutants.map((p) => p.code)),
+      });
+    }
+  }
+  const all = Object.freeze([...byMn.values()]);
+  return {
+    file,
+    timeZone: file.timeZone,
+    findByMn: (mn) => byMn.get(mn),
+    entries: () => all,
+  };
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,55 @@
+/**
+ * Typed errors with stable codes. Codes are part of the public contract: they appear in logs, metrics
+ * labels, API answers and the README, so a code is never renamed, only added.
+ */
+export const ERROR_CODES = {
+  // configuration
+  CFG_INVALID: 'configuration (environment or file) failed validation',
+  CFG_REGISTRY_INVALID: 'site registry file failed validation',
+  CFG_FILE_UNREADABLE: 'a configuration file could not be read or parsed',
+  // ingest: transport and device
+  ING_AUTH_UNKNOWN_DEVICE: 'MQTT CONNECT or HJ 212 frame from an MN that is not in the registry',
+  ING_AUTH_BAD_PASSWORD: 'wrong password for a registered MN',
+  ING_AUTH_ANONYMOUS: 'anonymous connection while anonymous access is off',
+  ING_TOPIC_FORBIDDEN: 'a device published under another device’s MN or outside its own topics',
+  ING_TOPIC_UNKNOWN: 'a publish to a topic the pipeline does not handle',
+  // ingest: payload
+  ING_PAYLOAD_TOO_LARGE: 'payload larger than the configured maximum',
+  ING_PAYLOAD_NOT_JSON: 'payload is neither JSON nor an HJ 212 frame',
+  ING_PAYLOAD_INVALID: 'payload failed schema validation',
+  ING_DATATIME_INVALID: 'DataTime missing or not a valid time',
+  ING_UNKNOWN_POLLUTANT: 'pollutant code not configured for this outlet (stored anyway)',
+  // ingest: HJ 212
+  ING_HJ212_FRAME: 'bytes that do not form an HJ 212 frame',
+  ING_HJ212_CRC: 'HJ 212 CRC mismatch',
+  ING_HJ212_HEADER: 'HJ 212 header missing a required field',
+  // sink
+  SINK_WRITE_RETRIABLE: 'InfluxDB write failed with a retriable error (network, timeout, 5xx, 429)',
+  SINK_WRITE_REJECTED: 'InfluxDB rejected the write permanently (4xx)',
+  SINK_OVERFLOW: 'the write buffer is full',
+  // lifecycle
+  LIFE_STOP_TIMEOUT: 'a component did not stop within its deadline',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PipelineError extends Error {
+  override readonly name = 'PipelineError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export function isPipelineError(err: unknown, code?: ErrorCode): err is PipelineError {
+  return err instanceof PipelineError && (code === undefined || err.code === code);
+}
+
+/** Message of any thrown value, for logs. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
