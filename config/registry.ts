@@ -67,40 +67,49 @@ export const RegistryEnterprise = z.strictObject({
   outlets: z.array(RegistryOutlet).min(1),
 });
 
-export const RegistryFile = z
-  .strictObject({
-    version: z.literal(1),
-    /** IANA zone in which gateways' DataTime is written; HJ 212 has no zone on the wire. */
-    timeZone: z.string().default('Asia/Shanghai'),
-    enterprises: z.array(RegistryEnterprise).min(1),
-  })
-  .superRefine((reg, ctx) => {
-    const seen = new Map<string, string>();
-    const claim = (kind: string, key: string, path: (string | number)[]) => {
-      const where = seen.get(`${kind}:${key}`);
-      if (where)
-        ctx.addIssue({ code: 'custom', path, message: `duplicate ${kind} "${key}" (also at ${where})` });
-      else seen.set(`${kind}:${key}`, path.join('.'));
-    };
-    reg.enterprises.forEach((ent, e) => {
-      claim('enterprise id', ent.id, ['enterprises', e, 'id']);
-      ent.outlets.forEach((out, o) => {
-        claim('outlet id', out.id, ['enterprises', e, 'outlets', o, 'id']);
-        claim('gateway MN', out.gateway.mn, ['enterprises', e, 'outlets', o, 'gateway', 'mn']);
-        const codes = new Set<string>();
-        out.pollutants.forEach((p, i) => {
-          if (codes.has(p.code)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['enterprises', e, 'outlets', o, 'pollutants', i, 'code'],
-              message: `duplicate pollutant "${p.code}" in outlet ${out.id}`,
-            });
-          }
-          codes.add(p.code);
-        });
+export const RegistryFile = z.strictObject({
+  version: z.literal(1),
+  /** IANA zone in which gateways' DataTime is written; HJ 212 has no zone on the wire. */
+  timeZone: z.string().default('Asia/Shanghai'),
+  enterprises: z.array(RegistryEnterprise).min(1),
+});
+
+/**
+ * Identity clashes (duplicate ids, MNs, codes). Runs on the raw document, even when other fields are
+ * invalid, so one error lists every problem at once; malformed parts are simply skipped here.
+ */
+function duplicateIssues(doc: unknown): string[] {
+  const issues: string[] = [];
+  const seen = new Map<string, string>();
+  const claim = (kind: string, key: unknown, path: string) => {
+    if (typeof key !== 'string') return;
+    const where = seen.get(`${kind}:${key}`);
+    if (where) issues.push(`${path}: duplicate ${kind} "${key}" (also at ${where})`);
+    else seen.set(`${kind}:${key}`, path);
+  };
+  const list = (v: unknown): Record<string, unknown>[] =>
+    Array.isArray(v)
+      ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null)
+      : [];
+  const enterprises =
+    typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).enterprises : undefined;
+  list(enterprises).forEach((ent, e) => {
+    claim('enterprise id', ent.id, `enterprises.${e}.id`);
+    list(ent.outlets).forEach((out, o) => {
+      const at = `enterprises.${e}.outlets.${o}`;
+      claim('outlet id', out.id, `${at}.id`);
+      const gateway = out.gateway as Record<string, unknown> | undefined;
+      claim('gateway MN', gateway?.mn, `${at}.gateway.mn`);
+      const codes = new Set<unknown>();
+      list(out.pollutants).forEach((p, i) => {
+        if (codes.has(p.code))
+          issues.push(`${at}.pollutants.${i}.code: duplicate pollutant "${String(p.code)}"`);
+        codes.add(p.code);
       });
     });
   });
+  return issues;
+}
 
 export type RegistryFile = z.infer<typeof RegistryFile>;
 export type RegistryEnterprise = z.infer<typeof RegistryEnterprise>;
@@ -126,13 +135,14 @@ export interface Registry {
 /** Validates a parsed registry document; throws one CFG_REGISTRY_INVALID error listing every issue. */
 export function parseRegistry(doc: unknown, source = 'registry'): Registry {
   const parsed = RegistryFile.safeParse(doc);
-  if (!parsed.success) {
-    const issues = formatIssues(parsed.error);
+  const issues = [...(parsed.success ? [] : formatIssues(parsed.error)), ...duplicateIssues(doc)];
+  if (!parsed.success || issues.length > 0) {
     throw new PipelineError('CFG_REGISTRY_INVALID', `${source} is invalid:\n  ${issues.join('\n  ')}`, {
       issues,
     });
   }
   if (!isValidTimeZone(parsed.data.timeZone)) {
+    // Checked after the schema: Intl is the only authority on zone names.
     throw new PipelineError('CFG_REGISTRY_INVALID', `${source} is invalid:\n  timeZone: unknown time zone`);
   }
   return buildRegistry(deepFreeze(parsed.data));

@@ -1,0 +1,76 @@
+import { Command, Option } from 'commander';
+import { loadAppConfig } from '../config/app-config.js';
+import { systemClock } from '../core/clock.js';
+import { isPipelineError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { runDemo } from './demo.js';
+import { startService } from './serve.js';
+import { onShutdownSignal } from './signals.js';
+import { runSimulateCommand, simulateOptions } from './simulate.js';
+
+/**
+ * The `emissions` CLI and the process's only reader of `process.env` (DESIGN.md §3.1): it validates
+ * config, builds the root logger and hands both to the commands.
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  const env = process.env;
+  const program = new Command('emissions')
+    .description('污染源自动监控 ingest and alerting pipeline (HJ 212 / MQTT → InfluxDB → alarms, Grafana)')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description(
+      'run the pipeline: MQTT broker for gateways, InfluxDB writer, HTTP (/healthz /readyz /metrics). ' +
+        'Configured by environment variables (see README "Configuration"); EMISSIONS_CONFIG_FILE names an optional YAML file.',
+    )
+    .action(async () => {
+      const config = loadAppConfig(env);
+      const log = createLogger({ level: config.log.level });
+      const service = await startService(config, { log, clock: systemClock });
+      onShutdownSignal(
+        log,
+        config.shutdownDeadlineMs,
+        async () => ((await service.stop()).unwritten > 0 ? 1 : 0),
+        (code) => {
+          log.flush();
+          process.exit(code);
+        },
+      );
+    });
+
+  const simulate = program
+    .command('simulate')
+    .description('run virtual gateways (数采仪) for the outlets of a registry file, publishing to a broker');
+  for (const option of simulateOptions()) simulate.addOption(option);
+  simulate.action(async (opts: Record<string, string | undefined>) => {
+    const log = createLogger({ level: env.LOG_LEVEL ?? 'info' });
+    process.exitCode = await runSimulateCommand(opts, { log });
+  });
+
+  program
+    .command('demo')
+    .description(
+      'start a throw-away local InfluxDB (Debian influxd), `serve`, and the simulator feeding it; print where to look',
+    )
+    .addOption(new Option('--registry <file>', 'site registry').default('config/examples/park.yaml'))
+    .addOption(new Option('--dir <dir>', 'working directory for InfluxDB data and logs').default('.demo'))
+    .addOption(new Option('--http-port <port>', 'HTTP port').default('8080'))
+    .addOption(new Option('--mqtt-port <port>', 'MQTT port').default('1883'))
+    .addOption(new Option('--speed <n>', 'simulated seconds per wall second').default('60'))
+    .addOption(new Option('--duration <d>', 'simulated duration (e.g. 24h); default: until Ctrl-C'))
+    .action(async (opts: Record<string, string | undefined>) => {
+      process.exitCode = await runDemo(opts, env);
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (isPipelineError(err) && err.code.startsWith('CFG_')) {
+      process.stderr.write(`emissions: ${err.code}: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { loadRegistry } from '../config/registry.js';
+import { toLineProtocol } from './line-protocol.js';
+import { readingToPoints } from './points.js';
+import type { Reading } from './reading.js';
+
+const registry = loadRegistry('config/examples/park.yaml');
+const site = registry.findByMn('010000A8900016F000169DC0');
+if (!site) throw new Error('park.yaml changed');
+
+const base: Reading = {
+  mn: '010000A8900016F000169DC0',
+  st: '31',
+  cn: '2011',
+  kind: 'rtd',
+  dataTime: new Date('2026-11-23T02:00:00Z'),
+  receivedAt: new Date('2026-11-23T02:00:01Z'),
+  source: 'mqtt-json',
+  values: [
+    { code: 'a21026', rtd: 12.3, zsRtd: 14.5, flag: 'N' },
+    { code: 'a19001', rtd: 7.5, flag: 'C' },
+  ],
+};
+
+describe('reading → points', () => {
+  it('one point per pollutant with site tags, Chinese names escaped into valid line protocol', () => {
+    const points = readingToPoints(base, site);
+    expect(points).toHaveLength(2);
+    expect(points[0]).toEqual({
+      measurement: 'emission_rtd',
+      tags: {
+        mn: '010000A8900016F000169DC0',
+        enterprise: 'hn-binjiang-power',
+        enterprise_name: '华能滨江热电有限公司',
+        outlet: 'hn-power-unit1',
+        outlet_name: '1号机组烟囱',
+        region: '滨江经开区',
+        medium: 'gas',
+        pollutant: 'a21026',
+      },
+      fields: { value: 12.3, zs: 14.5, flag: 'N', valid: true },
+      timeMs: Date.parse('2026-11-23T02:00:00Z'),
+    });
+    expect(points[1]?.fields).toEqual({ value: 7.5, flag: 'C', valid: false });
+    expect(toLineProtocol(points[0]!)).toBe(
+      'emission_rtd,enterprise=hn-binjiang-power,enterprise_name=华能滨江热电有限公司,medium=gas,mn=010000A8900016F000169DC0,outlet=hn-power-unit1,outlet_name=1号机组烟囱,pollutant=a21026,region=滨江经开区 value=12.3,zs=14.5,flag="N",valid=true 1795399200000',
+    );
+  });
+
+  it('interval data stores Avg as value with min/max/cou and the 折算 mean', () => {
+    const hour: Reading = {
+      ...base,
+      cn: '2061',
+      kind: 'hour',
+      values: [
+        { code: 'a21026', avg: 20, min: 10, max: 30, zsAvg: 22, zsMin: 11, zsMax: 33, cou: 1.5, flag: 'N' },
+      ],
+    };
+    const [p] = readingToPoints(hour, site);
+    expect(p?.measurement).toBe('emission_hour');
+    expect(p?.fields).toEqual({
+      value: 20,
+      min: 10,
+      max: 30,
+      zs: 22,
+      zs_min: 11,
+      zs_max: 33,
+      cou: 1.5,
+      flag: 'N',
+      valid: true,
+    });
+  });
+
+  it('a value without a flag is valid; any non-N flag is not', () => {
+    const r: Reading = {
+      ...base,
+      values: [
+        { code: 'a21026', rtd: 1 },
+        { code: 'a21002', rtd: 1, flag: 'T' },
+      ],
+    };
+    expect(readingToPoints(r, site).map((p) => p.fields.valid)).toEqual([true, false]);
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * The MQTT topic contract (DESIGN.md §4), built and parsed in one place.
+ * - `emissions/{mn}/up`    gateway → centre: JSON reading or an HJ 212 frame
+ * - `emissions/{mn}/down`  centre → gateway: HJ 212 replies (9014 …) and rejection notices
+ * - `emissions/{mn}/state` retained `online`/`offline` (the gateway's Last Will)
+ */
+export const TOPIC_ROOT = 'emissions';
+
+export type DeviceTopicLeaf = 'up' | 'down' | 'state';
+
+export const upTopic = (mn: string) => `${TOPIC_ROOT}/${mn}/up`;
+export const downTopic = (mn: string) => `${TOPIC_ROOT}/${mn}/down`;
+export const stateTopic = (mn: string) => `${TOPIC_ROOT}/${mn}/state`;
+export const ALL_UP_TOPICS = `${TOPIC_ROOT}/+/up`;
+
+export function parseDeviceTopic(topic: string): { mn: string; leaf: DeviceTopicLeaf } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 3 || parts[0] !== TOPIC_ROOT) return undefined;
+  const [, mn, leaf] = parts as [string, string, string];
+  if (!mn || (leaf !== 'up' && leaf !== 'down' && leaf !== 'state')) return undefined;
+  return { mn, leaf };
+}

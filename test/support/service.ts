@@ -1,0 +1,47 @@
+import { loadAppConfig } from '../../config/app-config.js';
+import { systemClock } from '../../core/clock.js';
+import { type Logger, createLogger } from '../../core/logger.js';
+import { type RunningService, startService } from '../../cli/serve.js';
+
+/** Starts `serve` in-process on free loopback ports against a given InfluxDB target. */
+export async function startTestService(opts: {
+  registryFile: string;
+  influx: Record<string, string>;
+  env?: Record<string, string>;
+  log?: Logger;
+}): Promise<RunningService & { httpUrl: string; mqttUrl: string }> {
+  const config = loadAppConfig({
+    EMISSIONS_REGISTRY: opts.registryFile,
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    WRITE_FLUSH_INTERVAL_MS: '100',
+    ...opts.influx,
+    ...opts.env,
+  });
+  const service = await startService(config, { log: opts.log ?? createLogger({ level: 'silent' }), clock: systemClock });
+  return {
+    ...service,
+    flush: () => service.flush(),
+    stop: () => service.stop(),
+    httpUrl: `http://127.0.0.1:${service.httpPort}`,
+    mqttUrl: `mqtt://127.0.0.1:${service.mqttPort}`,
+  };
+}
+
+/** Value of one Prometheus sample from /metrics text, e.g. metric('…_rejected_total', { reason: 'X' }). */
+export async function readMetric(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = (m[2] ?? '').split(',').filter(Boolean).sort();
+    if (want.every((w) => have.includes(w))) return Number(m[3]);
+  }
+  return 0;
+}
