@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is TypeScript compiled to dist/ by `npm run build` (run by `npm ci` via prepare).
+// Thin launcher: the CLI is TypeScript compiled to dist/ by `npm run build` (scripts/setup-debian.sh runs it).
 import('../dist/cli/main.js')
   .then((m) => m.main(process.argv))
   .catch((err) => {

@@ -57,8 +57,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addOption(new Option('--dir <dir>', 'working directory for InfluxDB data and logs').default('.demo'))
     .addOption(new Option('--http-port <port>', 'HTTP port').default('8080'))
     .addOption(new Option('--mqtt-port <port>', 'MQTT port').default('1883'))
-    .addOption(new Option('--speed <n>', 'simulated seconds per wall second').default('60'))
-    .addOption(new Option('--duration <d>', 'simulated duration (e.g. 24h); default: until Ctrl-C'))
+    .addOption(
+      new Option('--backfill <d>', 'simulated history before now, sent at once (e.g. 6h, 2d)').default('6h'),
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       process.exitCode = await runDemo(opts, env);
     });

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  LogController,
+} from 'fastify';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 
@@ -35,7 +40,7 @@ export interface HttpServer {
 }
 
 export async function createHttpServer(opts: HttpServerOptions, deps: HttpServerDeps): Promise<HttpServer> {
-    // pino's Logger is what fastify's base logger type describes; the cast only drops pino's extra generics.
+  // pino's Logger is what fastify's base logger type describes; the cast only drops pino's extra generics.
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // Probes and scrapes arrive every few seconds; logging them would drown the API's request log.

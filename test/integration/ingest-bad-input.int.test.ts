@@ -20,17 +20,24 @@ let service: Awaited<ReturnType<typeof startTestService>>;
 const DB = 'bad_input';
 const clients: MqttClient[] = [];
 
-async function connect(username: string | undefined, password: string | undefined, extra: mqtt.IClientOptions = {}) {
-  const client = mqtt.connect(service.mqttUrl, { username, password, reconnectPeriod: 0, ...extra });
+/** mqtt.js's typed emitter does not fit events.once's overloads; this is the same thing, typed. */
+function nextEvent<T extends unknown[]>(
+  client: MqttClient,
+  event: 'connect' | 'error' | 'close' | 'message',
+): Promise<T> {
+  return once(client as unknown as NodeJS.EventEmitter, event) as Promise<T>;
+}
+
+async function connect(username: string | undefined, password: string | undefined) {
+  const client = await mqtt.connectAsync(service.mqttUrl, { username, password, reconnectPeriod: 0 });
   clients.push(client);
-  await once(client, 'connect');
   return client;
 }
 
 async function connectRefused(username: string | undefined, password: string | undefined): Promise<Error> {
   const client = mqtt.connect(service.mqttUrl, { username, password, reconnectPeriod: 0 });
   clients.push(client);
-  const [err] = (await once(client, 'error')) as [Error];
+  const [err] = await nextEvent<[Error]>(client, 'error');
   return err;
 }
 
@@ -39,7 +46,12 @@ async function publishGood(client: MqttClient): Promise<void> {
   const minute = String(goodSeq++).padStart(2, '0');
   await client.publishAsync(
     `emissions/${good.mn}/up`,
-    JSON.stringify({ st: '31', cn: '2011', dataTime: `2026-11-23T10:${minute}:00+08:00`, values: { a21026: { rtd: 10 + goodSeq, flag: 'N' } } }),
+    JSON.stringify({
+      st: '31',
+      cn: '2011',
+      dataTime: `2026-11-23T10:${minute}:00+08:00`,
+      values: { a21026: { rtd: 10 + goodSeq, flag: 'N' } },
+    }),
     { qos: 1 },
   );
 }
@@ -61,12 +73,26 @@ afterAll(async () => {
 
 describe('bad input never loses other data', () => {
   it('refuses unknown devices, wrong passwords and anonymous clients at CONNECT', async () => {
-    expect((await connectRefused('FFFFFFFFFFFFFFFFFFFFFFFF', 'whatever')).message).toMatch(/Bad username or password/i);
+    expect((await connectRefused('FFFFFFFFFFFFFFFFFFFFFFFF', 'whatever')).message).toMatch(
+      /Bad username or password/i,
+    );
     expect((await connectRefused(good.mn, 'wrong-password')).message).toMatch(/Bad username or password/i);
     expect((await connectRefused(undefined, undefined)).message).toMatch(/Not authorized/i);
-    expect(await readMetric(service.httpUrl, 'emissions_connections_refused_total', { reason: 'ING_AUTH_UNKNOWN_DEVICE' })).toBe(1);
-    expect(await readMetric(service.httpUrl, 'emissions_connections_refused_total', { reason: 'ING_AUTH_BAD_PASSWORD' })).toBe(1);
-    expect(await readMetric(service.httpUrl, 'emissions_connections_refused_total', { reason: 'ING_AUTH_ANONYMOUS' })).toBe(1);
+    expect(
+      await readMetric(service.httpUrl, 'emissions_connections_refused_total', {
+        reason: 'ING_AUTH_UNKNOWN_DEVICE',
+      }),
+    ).toBe(1);
+    expect(
+      await readMetric(service.httpUrl, 'emissions_connections_refused_total', {
+        reason: 'ING_AUTH_BAD_PASSWORD',
+      }),
+    ).toBe(1);
+    expect(
+      await readMetric(service.httpUrl, 'emissions_connections_refused_total', {
+        reason: 'ING_AUTH_ANONYMOUS',
+      }),
+    ).toBe(1);
   });
 
   it('counts, answers and survives malformed, mistyped, non-finite and oversize payloads', async () => {
@@ -74,14 +100,38 @@ describe('bad input never loses other data', () => {
     const badClient = await connect(bad.mn, bad.password);
     const notices: Array<{ code: string; reason: string }> = [];
     await badClient.subscribeAsync(`emissions/${bad.mn}/down`, { qos: 1 });
-    badClient.on('message', (_t, payload) => notices.push(JSON.parse(payload.toString()) as { code: string; reason: string }));
+    badClient.on('message', (_t, payload) =>
+      notices.push(JSON.parse(payload.toString()) as { code: string; reason: string }),
+    );
     const up = `emissions/${bad.mn}/up`;
     const cases: Array<[string, string | Buffer]> = [
       ['ING_PAYLOAD_NOT_JSON', '{"st":"31","cn":'],
-      ['ING_PAYLOAD_NOT_JSON', '{"st":"31","cn":"2011","dataTime":"2026-11-23T10:00:00+08:00","values":{"a21026":{"rtd":NaN}}}'],
-      ['ING_PAYLOAD_INVALID', JSON.stringify({ st: '31', cn: '2011', dataTime: '2026-11-23T10:00:00+08:00', values: { a21026: { rtd: '12' } } })],
-      ['ING_PAYLOAD_INVALID', '{"st":"31","cn":"2011","dataTime":"2026-11-23T10:00:00+08:00","values":{"a21026":{"rtd":1e999}}}'],
-      ['ING_DATATIME_INVALID', JSON.stringify({ st: '31', cn: '2011', dataTime: '2026-02-30T10:00:00', values: { a21026: { rtd: 1 } } })],
+      [
+        'ING_PAYLOAD_NOT_JSON',
+        '{"st":"31","cn":"2011","dataTime":"2026-11-23T10:00:00+08:00","values":{"a21026":{"rtd":NaN}}}',
+      ],
+      [
+        'ING_PAYLOAD_INVALID',
+        JSON.stringify({
+          st: '31',
+          cn: '2011',
+          dataTime: '2026-11-23T10:00:00+08:00',
+          values: { a21026: { rtd: '12' } },
+        }),
+      ],
+      [
+        'ING_PAYLOAD_INVALID',
+        '{"st":"31","cn":"2011","dataTime":"2026-11-23T10:00:00+08:00","values":{"a21026":{"rtd":1e999}}}',
+      ],
+      [
+        'ING_DATATIME_INVALID',
+        JSON.stringify({
+          st: '31',
+          cn: '2011',
+          dataTime: '2026-02-30T10:00:00',
+          values: { a21026: { rtd: 1 } },
+        }),
+      ],
       ['ING_PAYLOAD_TOO_LARGE', Buffer.alloc(3000, 0x7b)],
     ];
     for (const [, payload] of cases) {
@@ -93,18 +143,26 @@ describe('bad input never loses other data', () => {
     const expected = new Map<string, number>();
     for (const [code] of cases) expected.set(code, (expected.get(code) ?? 0) + 1);
     for (const [code, count] of expected) {
-      expect(await readMetric(service.httpUrl, 'emissions_messages_rejected_total', { reason: code })).toBe(count);
+      expect(await readMetric(service.httpUrl, 'emissions_messages_rejected_total', { reason: code })).toBe(
+        count,
+      );
     }
     // The device is told why on its down topic (QoS 1 delivery may trail the PUBACK slightly).
-    while (notices.length < cases.length) await once(badClient, 'message');
+    while (notices.length < cases.length) await nextEvent(badClient, 'message');
     expect(notices.map((n) => n.code)).toEqual(cases.map(([code]) => code));
 
     await service.flush();
     const rows = seriesRows(
-      await influxQueryOne({ url: influxd.url, db: DB }, `SELECT value FROM emission_rtd WHERE mn = '${good.mn}'`),
+      await influxQueryOne(
+        { url: influxd.url, db: DB },
+        `SELECT value FROM emission_rtd WHERE mn = '${good.mn}'`,
+      ),
     );
     expect(rows).toHaveLength(goodSeq);
-    const badRows = await influxQueryOne({ url: influxd.url, db: DB }, `SELECT value FROM emission_rtd WHERE mn = '${bad.mn}'`);
+    const badRows = await influxQueryOne(
+      { url: influxd.url, db: DB },
+      `SELECT value FROM emission_rtd WHERE mn = '${bad.mn}'`,
+    );
     expect(badRows).toEqual([]);
   });
 
@@ -112,12 +170,20 @@ describe('bad input never loses other data', () => {
     const client = await connect(bad.mn, bad.password);
     await client.publishAsync(
       `emissions/${bad.mn}/up`,
-      JSON.stringify({ st: '31', cn: '2011', dataTime: '2026-11-23T11:00:00+08:00', values: { a21026: { rtd: 33.3 }, a99948: { rtd: 1.5, flag: 'N' } } }),
+      JSON.stringify({
+        st: '31',
+        cn: '2011',
+        dataTime: '2026-11-23T11:00:00+08:00',
+        values: { a21026: { rtd: 33.3 }, a99948: { rtd: 1.5, flag: 'N' } },
+      }),
       { qos: 1 },
     );
     await service.flush();
     const rows = seriesRows(
-      await influxQueryOne({ url: influxd.url, db: DB }, `SELECT value, pollutant FROM emission_rtd WHERE mn = '${bad.mn}'`),
+      await influxQueryOne(
+        { url: influxd.url, db: DB },
+        `SELECT value, pollutant FROM emission_rtd WHERE mn = '${bad.mn}'`,
+      ),
     );
     expect(rows.map((r) => [r.pollutant, r.value]).sort()).toEqual([
       ['a21026', 33.3],
@@ -129,20 +195,37 @@ describe('bad input never loses other data', () => {
   it('disconnects a device that publishes under another MN, stores nothing of it, and counts it', async () => {
     const goodClient = await connect(good.mn, good.password);
     const spoofer = await connect(bad.mn, bad.password);
-    const before = await readMetric(service.httpUrl, 'emissions_messages_rejected_total', { reason: 'ING_TOPIC_FORBIDDEN' });
-    const closed = once(spoofer, 'close');
+    const before = await readMetric(service.httpUrl, 'emissions_messages_rejected_total', {
+      reason: 'ING_TOPIC_FORBIDDEN',
+    });
+    const closed = nextEvent(spoofer, 'close');
     spoofer.publish(
       `emissions/${good.mn}/up`,
-      JSON.stringify({ st: '31', cn: '2011', dataTime: '2026-11-23T12:00:00+08:00', values: { a21026: { rtd: 999 } } }),
+      JSON.stringify({
+        st: '31',
+        cn: '2011',
+        dataTime: '2026-11-23T12:00:00+08:00',
+        values: { a21026: { rtd: 999 } },
+      }),
       { qos: 1 },
     );
     await closed;
     await publishGood(goodClient);
     await service.flush();
-    expect(await readMetric(service.httpUrl, 'emissions_messages_rejected_total', { reason: 'ING_TOPIC_FORBIDDEN' })).toBe(before + 1);
-    const spoofed = await influxQueryOne({ url: influxd.url, db: DB }, `SELECT value FROM emission_rtd WHERE value = 999`);
+    expect(
+      await readMetric(service.httpUrl, 'emissions_messages_rejected_total', {
+        reason: 'ING_TOPIC_FORBIDDEN',
+      }),
+    ).toBe(before + 1);
+    const spoofed = await influxQueryOne(
+      { url: influxd.url, db: DB },
+      `SELECT value FROM emission_rtd WHERE value = 999`,
+    );
     expect(spoofed).toEqual([]);
-    const rows = await influxQueryOne({ url: influxd.url, db: DB }, `SELECT count(value) FROM emission_rtd WHERE mn = '${good.mn}'`);
+    const rows = await influxQueryOne(
+      { url: influxd.url, db: DB },
+      `SELECT count(value) FROM emission_rtd WHERE mn = '${good.mn}'`,
+    );
     expect(seriesRows(rows)[0]?.count).toBe(goodSeq);
   });
 });

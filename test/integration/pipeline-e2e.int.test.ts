@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { type LocalInfluxd, startLocalInfluxd } from '../../cli/local-influxd.js';
 import { loadRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
@@ -29,7 +29,10 @@ beforeAll(async () => {
   reportPath = join(dir, 'report.jsonl');
   writeFileSync(registryFile, stringify(generateRegistry({ gateways: GATEWAYS, seed: 3 })));
   influxd = await startLocalInfluxd();
-  service = await startTestService({ registryFile, influx: { INFLUX_API: 'v1', INFLUX_URL: influxd.url, INFLUX_DB: DB } });
+  service = await startTestService({
+    registryFile,
+    influx: { INFLUX_API: 'v1', INFLUX_URL: influxd.url, INFLUX_DB: DB },
+  });
 });
 
 afterAll(async () => {
@@ -62,9 +65,19 @@ describe('gateways → MQTT → InfluxDB', () => {
     for await (const line of readReport(reportPath)) if (line.type === 'reading') readings.push(line);
     expect(readings).toHaveLength(GATEWAYS * 60);
     expect(readings.every((r) => r.acked)).toBe(true);
-    expect(summary).toMatchObject({ gateways: GATEWAYS, connected: GATEWAYS, failedConnections: 0, generated: GATEWAYS * 60, acked: GATEWAYS * 60, notAcked: 0 });
+    expect(summary).toMatchObject({
+      gateways: GATEWAYS,
+      connected: GATEWAYS,
+      failedConnections: 0,
+      generated: GATEWAYS * 60,
+      acked: GATEWAYS * 60,
+      notAcked: 0,
+    });
 
-    const expected = new Map<string, { value: number; flag: string; mn: string; outlet: string; enterprise: string }>();
+    const expected = new Map<
+      string,
+      { value: number; flag: string; mn: string; outlet: string; enterprise: string }
+    >();
     for (const r of readings) {
       for (const [code, v] of Object.entries(r.values)) {
         expected.set(`${r.mn}|${code}|${Date.parse(r.dataTime)}`, {
@@ -106,32 +119,50 @@ describe('gateways → MQTT → InfluxDB', () => {
         region: site.enterprise.region,
       });
     }
-    expect(await readMetric(service.httpUrl, 'emissions_messages_accepted_total', { transport: 'mqtt' })).toBe(
-      GATEWAYS * 60,
+    expect(
+      await readMetric(service.httpUrl, 'emissions_messages_accepted_total', { transport: 'mqtt' }),
+    ).toBe(GATEWAYS * 60);
+    expect(await readMetric(service.httpUrl, 'emissions_points_written_total')).toBeGreaterThanOrEqual(
+      expected.size,
     );
-    expect(await readMetric(service.httpUrl, 'emissions_points_written_total')).toBeGreaterThanOrEqual(expected.size);
   });
 
   it('stores a retransmitted reading once', async () => {
-    const before = seriesRows(await influxQueryOne({ url: influxd.url, db: DB }, 'SELECT count(value) FROM emission_rtd'));
+    const before = seriesRows(
+      await influxQueryOne({ url: influxd.url, db: DB }, 'SELECT count(value) FROM emission_rtd'),
+    );
     const registry = loadRegistry(registryFile);
     // Same seed, same start: every gateway re-sends the first 5 readings it sent before.
     const sim = createSimulation(
-      { brokerUrl: service.mqttUrl, registry, intervalSec: 60, speed: 'max', start: new Date('2026-11-23T00:00:00+08:00'), durationSec: 300, seed: 11 },
+      {
+        brokerUrl: service.mqttUrl,
+        registry,
+        intervalSec: 60,
+        speed: 'max',
+        start: new Date('2026-11-23T00:00:00+08:00'),
+        durationSec: 300,
+        seed: 11,
+      },
       { log: createLogger({ level: 'silent' }) },
     );
     await sim.start();
     await sim.done;
     await sim.stop();
     await service.flush();
-    const after = seriesRows(await influxQueryOne({ url: influxd.url, db: DB }, 'SELECT count(value) FROM emission_rtd'));
+    const after = seriesRows(
+      await influxQueryOne({ url: influxd.url, db: DB }, 'SELECT count(value) FROM emission_rtd'),
+    );
     expect(after[0]?.count).toBe(before[0]?.count);
   });
 
   it('reports ready with InfluxDB reachable and the broker listening', async () => {
     const res = await fetch(`${service.httpUrl}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', stopping: false, checks: { influxdb: true, mqtt: true } });
+    expect(await res.json()).toEqual({
+      status: 'ready',
+      stopping: false,
+      checks: { influxdb: true, mqtt: true },
+    });
     expect((await fetch(`${service.httpUrl}/healthz`)).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
+import { type RunningService, startService } from '../../cli/serve.js';
 import { loadAppConfig } from '../../config/app-config.js';
 import { systemClock } from '../../core/clock.js';
-import { type Logger, createLogger } from '../../core/logger.js';
-import { type RunningService, startService } from '../../cli/serve.js';
+import { createLogger, type Logger } from '../../core/logger.js';
 
 /** Starts `serve` in-process on free loopback ports against a given InfluxDB target. */
 export async function startTestService(opts: {
@@ -20,7 +20,10 @@ export async function startTestService(opts: {
     ...opts.influx,
     ...opts.env,
   });
-  const service = await startService(config, { log: opts.log ?? createLogger({ level: 'silent' }), clock: systemClock });
+  const service = await startService(config, {
+    log: opts.log ?? createLogger({ level: 'silent' }),
+    clock: systemClock,
+  });
   return {
     ...service,
     flush: () => service.flush(),
@@ -31,7 +34,11 @@ export async function startTestService(opts: {
 }
 
 /** Value of one Prometheus sample from /metrics text, e.g. metric('…_rejected_total', { reason: 'X' }). */
-export async function readMetric(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function readMetric(
+  httpUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
   const want = Object.entries(labels)
     .map(([k, v]) => `${k}="${v}"`)
