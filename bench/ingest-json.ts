@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   const serve = runCli(['serve'], {
     env: {
       EMISSIONS_REGISTRY: registryFile,
+      SPOOL_DIR: join(dir, 'spool'),
       INFLUX_API: 'v1',
       INFLUX_URL: influxd.url,
       INFLUX_DB: DB,

@@ -45,6 +45,7 @@ export async function runDemo(
   const config = loadAppConfig({
     ...env,
     EMISSIONS_REGISTRY: registryFile,
+    SPOOL_DIR: resolve(dir, 'spool'),
     INFLUX_API: 'v1',
     INFLUX_URL: influxd.url,
     INFLUX_DB: DB,

@@ -31,7 +31,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       onShutdownSignal(
         log,
         config.shutdownDeadlineMs,
-        async () => ((await service.stop()).unwritten > 0 ? 1 : 0),
+        async () => {
+          // Points left in a durable spool are replayed on the next start: that is a clean stop.
+          const { unwritten, durable } = await service.stop();
+          return unwritten > 0 && !durable ? 1 : 0;
+        },
         (code) => {
           log.flush();
           process.exit(code);

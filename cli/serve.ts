@@ -3,6 +3,7 @@ import { loadRegistry } from '../config/registry.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { createPointSink } from '../ingest/create-point-sink.js';
 import { createHttpServer } from '../ingest/http-server.js';
 import { createDatabase } from '../ingest/influx-query.js';
 import { createInfluxWriter } from '../ingest/influx-writer.js';
@@ -10,7 +11,6 @@ import { createIntake } from '../ingest/intake.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { createMqttBroker } from '../ingest/mqtt-broker.js';
 import { createUpPayloadHandler } from '../ingest/up-payload.js';
-import { createWriteBuffer } from '../ingest/write-buffer.js';
 
 /**
  * Composition root of `emissions serve`: builds every component from the validated config and
@@ -21,8 +21,11 @@ export interface RunningService {
   readonly httpPort: number;
   /** Resolves when every reading accepted so far is confirmed by InfluxDB (tests, demo status). */
   flush(): Promise<void>;
-  /** Idempotent. Resolves with the number of points that could not be written before the deadline. */
-  stop(): Promise<{ unwritten: number }>;
+  /**
+   * Idempotent. Resolves with the points not written to InfluxDB by the deadline; `durable` says they
+   * wait in the spool for the next start rather than being lost.
+   */
+  stop(): Promise<{ unwritten: number; durable: boolean }>;
 }
 
 export interface ServeDeps {
@@ -45,12 +48,7 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
       log.warn({ err: errorMessage(err), db: config.influx.db }, 'could not create the InfluxDB database'),
     );
   }
-  const buffer = createWriteBuffer({
-    writer,
-    ...config.write,
-    metrics,
-    log: log.child({ component: 'influx' }),
-  });
+  const buffer = await createPointSink(config, { writer, metrics, log: log.child({ component: 'influx' }) });
   const intake = createIntake({ registry, buffer, metrics, log: log.child({ component: 'intake' }), clock });
   const upPayload = createUpPayloadHandler({
     intake,
@@ -71,6 +69,7 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
     readiness: [
       { name: 'influxdb', check: () => writer.ping() },
       { name: 'mqtt', check: async () => broker.listening },
+      { name: 'spool', check: async () => buffer.ready() },
     ],
   });
 
@@ -87,7 +86,7 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
     'emissions pipeline started',
   );
 
-  let stopping: Promise<{ unwritten: number }> | undefined;
+  let stopping: Promise<{ unwritten: number; durable: boolean }> | undefined;
   return {
     mqttPort: broker.port,
     httpPort: http.port,

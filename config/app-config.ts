@@ -68,8 +68,25 @@ export const AppConfig = z.strictObject({
       maxPendingPoints: PositiveInt.default(200_000),
       timeoutMs: PositiveInt.default(10_000),
       maxInFlight: PositiveInt.default(2),
+      /** Spool mode: target write request body size (≈ 3 500 points per MiB). */
+      batchBytes: PositiveInt.default(2 * 1024 ** 2),
       retryInitialMs: PositiveInt.default(500),
       retryMaxMs: PositiveInt.default(30_000),
+    })
+    .prefault({}),
+  spool: z
+    .strictObject({
+      /**
+       * `disk` (default): every accepted reading is synced to the spool before the gateway is acked, so
+       * nothing acknowledged is lost in a crash or an InfluxDB outage. `memory`: a bounded in-memory
+       * buffer (faster, not crash-safe; for tests and throw-away demos only).
+       */
+      mode: z.enum(['disk', 'memory']).default('disk'),
+      dir: z.string().min(1).default('data/spool'),
+      /** Unconfirmed data kept at most; above it gateways wait for acks (never dropped). */
+      maxBytes: PositiveInt.default(1024 ** 3),
+      segmentBytes: PositiveInt.default(64 * 1024 ** 2),
+      checkpointIntervalMs: PositiveInt.default(200),
     })
     .prefault({}),
   shutdownDeadlineMs: PositiveInt.default(15_000),
@@ -103,6 +120,12 @@ export const ENV_MAP: Readonly<Record<string, string>> = {
   WRITE_MAX_PENDING_POINTS: 'write.maxPendingPoints',
   WRITE_TIMEOUT_MS: 'write.timeoutMs',
   WRITE_MAX_IN_FLIGHT: 'write.maxInFlight',
+  WRITE_BATCH_BYTES: 'write.batchBytes',
+  SPOOL_MODE: 'spool.mode',
+  SPOOL_DIR: 'spool.dir',
+  SPOOL_MAX_BYTES: 'spool.maxBytes',
+  SPOOL_SEGMENT_BYTES: 'spool.segmentBytes',
+  SPOOL_CHECKPOINT_INTERVAL_MS: 'spool.checkpointIntervalMs',
   SHUTDOWN_DEADLINE_MS: 'shutdownDeadlineMs',
 };
 

@@ -27,8 +27,23 @@ export const ERROR_CODES = {
   SINK_WRITE_RETRIABLE: 'InfluxDB write failed with a retriable error (network, timeout, 5xx, 429)',
   SINK_WRITE_REJECTED: 'InfluxDB rejected the write permanently (4xx)',
   SINK_OVERFLOW: 'the write buffer is full',
+  // spool (durable write-ahead log between intake and InfluxDB)
+  SPOOL_WRITE_FAILED: 'the spool could not write or sync to disk; the reading was not acknowledged',
+  SPOOL_FULL: 'the spool reached its size limit; gateways wait for acknowledgements',
   // lifecycle
   LIFE_STOP_TIMEOUT: 'a component did not stop within its deadline',
+  // alerting
+  ALR_STANDARDS_INVALID: 'standards library (config/standards) failed validation',
+  ALR_LIMIT_UNRESOLVED: 'an outlet names a limit set or unit that cannot be used',
+  ALR_JOURNAL: 'the alarm journal could not be read or written',
+  ALR_LATE_DATA: 'a reading older than the re-open horizon (or in the future) was not aggregated',
+  ALR_AGGREGATE_MISMATCH: 'device hour/day value differs from the aggregate computed by the centre',
+  ALR_DELIVERY_FAILED: 'a notification could not be delivered after all attempts',
+  ALR_UNAUTHORIZED: 'API request without a valid bearer token',
+  ALR_FORBIDDEN: 'API token lacks the role for this operation',
+  ALR_NOT_FOUND: 'no such alarm or outlet',
+  ALR_BAD_REQUEST: 'API request failed validation',
+  ALR_STATE_CONFLICT: 'the alarm is not in a state that allows this operation',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,13 +1,13 @@
 import type { Registry, SiteEntry } from '../config/registry.js';
 import type { Clock } from '../core/clock.js';
-import type { ErrorCode } from '../core/errors.js';
+import { type ErrorCode, isPipelineError } from '../core/errors.js';
 import { createLogLimiter } from '../core/log-limiter.js';
 import type { Logger } from '../core/logger.js';
 import { toLineProtocol } from './line-protocol.js';
 import type { IngestMetrics } from './metrics.js';
+import type { PointSink } from './point-sink.js';
 import { deviceStatePoint, readingToPoints } from './points.js';
 import type { Reading } from './reading.js';
-import type { WriteBuffer } from './write-buffer.js';
 
 /**
  * The transport-independent half of ingest: a decoded reading from any intake (MQTT JSON, HJ 212 over
@@ -17,7 +17,13 @@ import type { WriteBuffer } from './write-buffer.js';
 
 export type Transport = 'mqtt' | 'hj212-tcp';
 
-export type AcceptOutcome = { ok: true; points: number } | { ok: false; code: ErrorCode; reason: string };
+/**
+ * `retry: true` means the reading was valid but could not be stored (spool disk failure): the gateway
+ * must not be acknowledged, so it keeps the reading and sends it again.
+ */
+export type AcceptOutcome =
+  | { ok: true; points: number }
+  | { ok: false; code: ErrorCode; reason: string; retry?: boolean };
 
 export type ReadingListener = (reading: Reading, site: SiteEntry) => void;
 
@@ -37,7 +43,7 @@ export interface Intake {
 
 export interface IntakeDeps {
   registry: Registry;
-  buffer: WriteBuffer;
+  buffer: PointSink;
   metrics: IngestMetrics;
   log: Logger;
   clock: Clock;
@@ -87,7 +93,13 @@ export function createIntake(deps: IntakeDeps): Intake {
       }
       warnUnknownCodes(reading, site);
       const lines = readingToPoints(reading, site).map(toLineProtocol);
-      await buffer.enqueue(lines);
+      try {
+        await buffer.enqueue(lines);
+      } catch (err) {
+        if (!isPipelineError(err, 'SPOOL_WRITE_FAILED')) throw err;
+        reject('SPOOL_WRITE_FAILED', err.message, { mn: reading.mn, transport });
+        return { ok: false, code: 'SPOOL_WRITE_FAILED', reason: err.message, retry: true };
+      }
       metrics.accepted.inc({ transport });
       for (const listener of listeners) {
         try {

@@ -61,6 +61,22 @@ export function createIngestMetrics(registry: Registry = new Registry()) {
     help: 'Points accepted but not yet confirmed by InfluxDB',
     registers: [registry],
   });
+  const spoolBytes = new Gauge({
+    name: 'emissions_spool_bytes',
+    help: 'Bytes in the durable spool not yet confirmed by InfluxDB',
+    registers: [registry],
+  });
+  const spoolState = new Gauge({
+    name: 'emissions_spool_state',
+    help: 'Spool state: 1 for the current state (ok, full = gateways wait, failed = disk error, not acking)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  const quarantinedPoints = new Counter({
+    name: 'emissions_points_quarantined_total',
+    help: 'Points of batches InfluxDB rejected permanently, kept in the spool quarantine file',
+    registers: [registry],
+  });
   const connectedGateways = new Gauge({
     name: 'emissions_gateways_connected',
     help: 'Gateways currently connected, by transport',
@@ -79,6 +95,9 @@ export function createIngestMetrics(registry: Registry = new Registry()) {
     writeErrors,
     writeDuration,
     pendingPoints,
+    spoolBytes,
+    spoolState,
+    quarantinedPoints,
     connectedGateways,
     /** Process metrics (CPU, RSS, event-loop lag) for the same registry; called once by main. */
     collectProcessMetrics: () => collectDefaultMetrics({ register: registry, prefix: 'emissions_' }),

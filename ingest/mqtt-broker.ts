@@ -127,11 +127,17 @@ export async function createMqttBroker(opts: MqttBrokerOptions, deps: MqttBroker
       packet.retain = false;
       const reply = (payload: string) => publishDown(target.mn, payload);
       upPayload.handle(target.mn, asBuffer(packet.payload), 'mqtt', reply).then(
-        () => done(null),
+        (outcome) => {
+          // Withholding the PUBACK means disconnecting: MQTT 3.1.1 has no negative ack. The gateway
+          // keeps the message (QoS 1) and sends it again after reconnecting.
+          if (outcome === 'withhold')
+            done(new Error('reading not stored (spool unavailable); not acknowledged'));
+          else done(null);
+        },
         (err: unknown) => {
-          // handle() reports its own rejections; reaching here is a bug, but the gateway still gets its ack.
+          // handle() reports its own outcomes; reaching here is a bug. Not acking is the safe side.
           log.error({ err, mn: target.mn }, 'up payload handler failed');
-          done(null);
+          done(err instanceof Error ? err : new Error(String(err)));
         },
       );
     },

@@ -10,9 +10,15 @@ import { decodeJsonPayload } from './json-payload.js';
  */
 export type Reply = (payload: string) => Promise<void>;
 
+/**
+ * `acknowledge`: the message is settled (stored, or refused for good with a counted reason): ack it.
+ * `withhold`: it was valid but could not be stored (spool failure): do not ack, so the gateway retries.
+ */
+export type UpOutcome = 'acknowledge' | 'withhold';
+
 export interface UpPayloadHandler {
   /** Never rejects: outcomes are counted, logged and answered. */
-  handle(mn: string, payload: Buffer, transport: Transport, reply: Reply): Promise<void>;
+  handle(mn: string, payload: Buffer, transport: Transport, reply: Reply): Promise<UpOutcome>;
 }
 
 /** A decoder for payloads that start with `##` (HJ 212 frames), plugged in by the HJ 212 module. */
@@ -21,7 +27,7 @@ export type Hj212PayloadDecoder = (
   payload: Buffer,
   transport: Transport,
   reply: Reply,
-) => Promise<void>;
+) => Promise<UpOutcome>;
 
 export interface UpPayloadDeps {
   intake: Intake;
@@ -40,10 +46,17 @@ export function rejectionNotice(code: ErrorCode, reason: string): string {
 export function createUpPayloadHandler(deps: UpPayloadDeps): UpPayloadHandler {
   const { intake } = deps;
 
-  async function refuse(mn: string, code: ErrorCode, reason: string, transport: Transport, reply: Reply) {
+  async function refuse(
+    mn: string,
+    code: ErrorCode,
+    reason: string,
+    transport: Transport,
+    reply: Reply,
+  ): Promise<UpOutcome> {
     intake.reject(code, reason, { mn, transport });
     // Best effort: the notice helps the gateway's maintainer, its loss must not fail the upload path.
     await reply(rejectionNotice(code, reason)).catch(() => undefined);
+    return 'acknowledge';
   }
 
   return {
@@ -69,7 +82,10 @@ export function createUpPayloadHandler(deps: UpPayloadDeps): UpPayloadHandler {
       });
       if (!decoded.ok) return refuse(mn, decoded.code, decoded.reason, transport, reply);
       const outcome = await intake.accept(decoded.reading, transport);
-      if (!outcome.ok) await reply(rejectionNotice(outcome.code, outcome.reason)).catch(() => undefined);
+      if (outcome.ok) return 'acknowledge';
+      if (outcome.retry) return 'withhold';
+      await reply(rejectionNotice(outcome.code, outcome.reason)).catch(() => undefined);
+      return 'acknowledge';
     },
   };
 }

@@ -117,13 +117,13 @@ describe('write buffer', () => {
     const w = recordingWriter();
     const { b } = buffer(w.writer);
     await b.enqueue(['a']);
-    expect(await b.stop(1000)).toEqual({ unwritten: 0 });
+    expect(await b.stop(1000)).toEqual({ unwritten: 0, durable: false });
     expect(w.batches).toEqual([['a']]);
 
     const w2 = recordingWriter();
     const { b: b2 } = buffer(w2.writer, { retryInitialMs: 10_000, retryMaxMs: 10_000 });
     w2.failNext(...Array.from({ length: 100 }, () => new PipelineError('SINK_WRITE_RETRIABLE', 'down')));
     await b2.enqueue(['a', 'b']);
-    expect(await b2.stop(50)).toEqual({ unwritten: 2 });
+    expect(await b2.stop(50)).toEqual({ unwritten: 2, durable: false });
   });
 });

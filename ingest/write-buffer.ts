@@ -1,7 +1,8 @@
-import { errorMessage, isPipelineError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { InfluxWriter } from './influx-writer.js';
 import type { IngestMetrics } from './metrics.js';
+import type { PointSink } from './point-sink.js';
+import { writeWithRetry } from './write-retry.js';
 
 /**
  * Batches line-protocol lines into InfluxDB writes.
@@ -24,17 +25,8 @@ export interface WriteBufferOptions {
   log: Logger;
 }
 
-export interface WriteBuffer {
-  /** Resolves once the lines are buffered; waits while the buffer is full. */
-  enqueue(lines: readonly string[]): Promise<void>;
-  /** Writes everything buffered now and resolves when InfluxDB has answered for all of it. */
-  flush(): Promise<void>;
-  /** Lines accepted and not yet answered by InfluxDB. */
-  readonly pending: number;
-  start(): void;
-  /** Flushes within `deadlineMs`; resolves with the number of lines that could not be written. */
-  stop(deadlineMs: number): Promise<{ unwritten: number }>;
-}
+/** The in-memory PointSink: not durable (a crash loses what is pending); used when no spool is configured. */
+export type WriteBuffer = PointSink;
 
 interface Waiter {
   lines: readonly string[];
@@ -96,47 +88,21 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
   }
 
   async function send(batch: string[]): Promise<void> {
-    let attempt = 0;
-    for (;;) {
-      const started = performance.now();
-      try {
-        await writer.write(batch);
-        metrics.writeDuration.observe((performance.now() - started) / 1000);
-        metrics.pointsWritten.inc(batch.length);
-        if (attempt > 0)
-          log.info({ attempts: attempt + 1, points: batch.length }, 'InfluxDB write succeeded after retries');
-        return;
-      } catch (err) {
-        if (isPipelineError(err, 'SINK_WRITE_REJECTED')) {
-          metrics.writeErrors.inc({ kind: 'rejected' });
-          metrics.pointsRejected.inc(batch.length);
-          log.error(
-            { code: err.code, points: batch.length, status: err.details?.status, reason: err.message },
-            'InfluxDB rejected a batch; the lines it could parse were written',
-          );
-          return;
-        }
-        metrics.writeErrors.inc({ kind: 'retriable' });
-        if (stopController.signal.aborted) {
-          // Counted as unwritten by stop(); the batch is not retried past the deadline.
-          log.error(
-            { points: batch.length, err: errorMessage(err) },
-            'giving up on a batch at shutdown deadline',
-          );
-          return;
-        }
-        const retryAfter = isPipelineError(err) ? Number(err.details?.retryAfterMs ?? 0) : 0;
-        const backoff = Math.min(opts.retryMaxMs, opts.retryInitialMs * 2 ** Math.min(attempt, 16));
-        const delay = Math.max(retryAfter, backoff * (0.5 + Math.random() / 2));
-        if (attempt === 0 || attempt % 10 === 0) {
-          log.warn(
-            { attempt: attempt + 1, delayMs: Math.round(delay), err: errorMessage(err) },
-            'InfluxDB write failed; retrying',
-          );
-        }
-        attempt++;
-        await abortableDelay(delay, stopController.signal);
-      }
+    const outcome = await writeWithRetry(writer, batch, batch.length, {
+      policy: opts,
+      signal: stopController.signal,
+      metrics,
+      log,
+    });
+    if (outcome.kind === 'rejected') {
+      const err = outcome.error;
+      log.error(
+        { code: err.code, points: batch.length, status: err.details?.status, reason: err.message },
+        'InfluxDB rejected a batch; the lines it could parse were written',
+      );
+    } else if (outcome.kind === 'aborted') {
+      // Counted as unwritten by stop(); the batch is not retried past the deadline.
+      log.error({ points: batch.length }, 'giving up on a batch at shutdown deadline');
     }
   }
 
@@ -163,8 +129,9 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
       timer = setInterval(() => pump(true), opts.flushIntervalMs);
       timer.unref();
     },
+    ready: () => true,
     async stop(deadlineMs) {
-      if (stopping) return { unwritten: pending };
+      if (stopping) return { unwritten: pending, durable: false };
       stopping = true;
       if (timer) clearInterval(timer);
       const deadline = new Promise<'timeout'>((resolve) => {
@@ -176,22 +143,9 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
         stopController.abort();
         const unwritten = pending;
         log.error({ unwritten }, 'shutdown deadline reached with points not written to InfluxDB');
-        return { unwritten };
+        return { unwritten, durable: false };
       }
-      return { unwritten: 0 };
+      return { unwritten: 0, durable: false };
     },
   };
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

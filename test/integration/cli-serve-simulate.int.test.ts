@@ -31,6 +31,7 @@ beforeAll(async () => {
   serve = runCli(['serve'], {
     env: {
       EMISSIONS_REGISTRY: REGISTRY,
+      SPOOL_DIR: join(dir, 'spool'),
       INFLUX_API: 'v1',
       INFLUX_URL: influxd.url,
       INFLUX_DB: DB,

@@ -155,13 +155,13 @@ describe('gateways → MQTT → InfluxDB', () => {
     expect(after[0]?.count).toBe(before[0]?.count);
   });
 
-  it('reports ready with InfluxDB reachable and the broker listening', async () => {
+  it('reports ready with InfluxDB reachable, the broker listening and the spool writable', async () => {
     const res = await fetch(`${service.httpUrl}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'ready',
       stopping: false,
-      checks: { influxdb: true, mqtt: true },
+      checks: { influxdb: true, mqtt: true, spool: true },
     });
     expect((await fetch(`${service.httpUrl}/healthz`)).status).toBe(200);
   });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type RunningService, startService } from '../../cli/serve.js';
 import { loadAppConfig } from '../../config/app-config.js';
 import { systemClock } from '../../core/clock.js';
@@ -12,6 +15,7 @@ export async function startTestService(opts: {
 }): Promise<RunningService & { httpUrl: string; mqttUrl: string }> {
   const config = loadAppConfig({
     EMISSIONS_REGISTRY: opts.registryFile,
+    SPOOL_DIR: mkdtempSync(join(tmpdir(), 'spool-')),
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '0',
     HTTP_HOST: '127.0.0.1',

@@ -1,0 +1,156 @@
+import { appendFileSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isPipelineError } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
+import { createSpool, type Spool, type SpoolState } from './spool.js';
+
+const log = createLogger({ level: 'silent' });
+
+function spoolAt(dir: string, over: Partial<Parameters<typeof createSpool>[0]> = {}): Spool {
+  return createSpool({
+    dir,
+    maxBytes: 1 << 20,
+    segmentBytes: 1 << 16,
+    checkpointIntervalMs: 10,
+    log,
+    ...over,
+  });
+}
+
+async function drainAll(spool: Spool): Promise<string[]> {
+  const lines: string[] = [];
+  for (;;) {
+    const batch = await spool.read(4096);
+    if (!batch) return lines;
+    lines.push(...batch.body.split('\n'));
+    spool.ack(batch);
+  }
+}
+
+const line = (i: number) => `m,mn=MN${i % 7},outlet_name=${i}号排口 value=${i}.5 ${1_700_000_000_000 + i}`;
+
+describe('spool', () => {
+  it('returns appended records in order and keeps only unacknowledged ones across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const a = spoolAt(dir);
+    await a.open();
+    for (let i = 0; i < 500; i++) await a.append([line(i), line(i + 10_000)]);
+    expect(a.stats).toMatchObject({ state: 'ok', pendingLines: 1000 });
+    // Acknowledge about half, then "crash" (no close: the checkpoint timer has run meanwhile).
+    let acked = 0;
+    while (acked < 500) {
+      const batch = await a.read(2048);
+      if (!batch) break;
+      a.ack(batch);
+      acked += batch.lines;
+    }
+    await new Promise((r) => setTimeout(r, 50)); // let the 10 ms checkpoint timer persist the position
+    const b = spoolAt(dir);
+    await b.open();
+    const replayed = await drainAll(b);
+    const all = Array.from({ length: 500 }, (_, i) => [line(i), line(i + 10_000)]).flat();
+    expect(replayed).toEqual(all.slice(acked));
+    await b.close();
+    await a.close();
+  });
+
+  it('spans segments and deletes fully acknowledged ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const s = spoolAt(dir, { segmentBytes: 4096 });
+    await s.open();
+    const sent: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      sent.push(line(i));
+      await s.append([line(i)]);
+    }
+    expect(readdirSync(dir).filter((n) => n.endsWith('.wal')).length).toBeGreaterThan(5);
+    expect(await drainAll(s)).toEqual(sent);
+    await s.close();
+    expect(readdirSync(dir).filter((n) => n.endsWith('.wal')).length).toBeLessThanOrEqual(2);
+    const again = spoolAt(dir);
+    await again.open();
+    expect(again.stats.pendingLines).toBe(0);
+    expect(await again.read(4096)).toBeUndefined();
+    await again.close();
+  });
+
+  it('discards a torn tail left by a crash and keeps every whole record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const s = spoolAt(dir);
+    await s.open();
+    for (let i = 0; i < 10; i++) await s.append([line(i)]);
+    const seg = readdirSync(dir)
+      .filter((n) => n.endsWith('.wal'))
+      .sort()
+      .at(-1) as string;
+    appendFileSync(join(dir, seg), Buffer.from([0xe5, 0x5a, 1, 0, 200, 0, 0, 0, 1, 2, 3])); // header of a record never finished
+    const after = spoolAt(dir);
+    await after.open();
+    await after.append([line(99)]);
+    expect(await drainAll(after)).toEqual([...Array.from({ length: 10 }, (_, i) => line(i)), line(99)]);
+    await after.close();
+    await s.close();
+  });
+
+  it('makes appends wait when full, and lets them in as acknowledgements free space', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const states: SpoolState[] = [];
+    const s = spoolAt(dir, { maxBytes: 2000, onStateChange: (st) => states.push(st) });
+    await s.open();
+    let stored = 0;
+    const appends = Array.from({ length: 40 }, (_, i) => s.append([line(i)]).then(() => stored++));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stored).toBeLessThan(40);
+    expect(s.stats.state).toBe('full');
+    expect(s.stats.pendingBytes).toBeLessThanOrEqual(2000);
+    const got: string[] = [];
+    while (got.length < 40) {
+      const batch = await s.read(512);
+      if (!batch) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      got.push(...batch.body.split('\n'));
+      s.ack(batch);
+    }
+    await Promise.all(appends);
+    expect(got).toEqual(Array.from({ length: 40 }, (_, i) => line(i)));
+    expect(states).toEqual(['full', 'ok']);
+    await s.close();
+  });
+
+  it('cannot open in an unusable directory: state failed, appends refused, nothing acknowledged', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'spool-'));
+    writeFileSync(join(base, 'not-a-dir'), 'x');
+    const s = spoolAt(join(base, 'not-a-dir', 'spool'));
+    await s.open();
+    expect(s.stats.state).toBe('failed');
+    expect(s.stats.lastError).toMatch(/ENOTDIR|EEXIST/);
+    const err = await s.append([line(1)]).catch((e: unknown) => e);
+    expect(isPipelineError(err, 'SPOOL_WRITE_FAILED')).toBe(true);
+    await s.close();
+  });
+
+  it('a write error (disk full) fails the affected appends, then recovers on a new segment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const s = spoolAt(dir, { segmentBytes: 100 });
+    await s.open();
+    await s.append([line(1), line(11), line(21)]); // > 100 bytes: the next append opens segment 2
+    const next = readdirSync(dir)
+      .filter((n) => n.endsWith('.wal'))
+      .sort()
+      .at(-1) as string;
+    const seq = Number(/(\d{16})/.exec(next)?.[1]) + 1;
+    // The next segment file is /dev/full: every write to it fails with ENOSPC.
+    symlinkSync('/dev/full', join(dir, `seg-${String(seq).padStart(16, '0')}.wal`));
+    const err = await s.append([line(2)]).catch((e: unknown) => e);
+    expect(isPipelineError(err, 'SPOOL_WRITE_FAILED')).toBe(true);
+    expect(s.stats.state).toBe('failed');
+    await s.append([line(3)]);
+    expect(s.stats.state).toBe('ok');
+    expect(await drainAll(s)).toEqual([line(1), line(11), line(21), line(3)]);
+    await s.close();
+  });
+});

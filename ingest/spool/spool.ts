@@ -1,0 +1,476 @@
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage, PipelineError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from './record-codec.js';
+
+/**
+ * The durable spool: an append-only write-ahead log on disk between accepting a reading and InfluxDB.
+ *
+ * - `append` resolves only after the record is written and `fdatasync`ed. Appends that arrive while a
+ *   sync runs are written together by the next one (group commit): one write + one sync per group, so
+ *   durability costs a fraction of a millisecond per group, not per reading.
+ * - The drainer `read`s durable records in order and `ack`s them once InfluxDB confirmed the write.
+ *   The acknowledged position is checkpointed (atomic rename) a few times a second; after a crash, the
+ *   records after the checkpoint are written again, which is harmless because points overwrite
+ *   (same series + time). Fully acknowledged segment files are deleted.
+ * - Bounded by `maxBytes` of unacknowledged data. Overflow policy: `append` waits (the gateway gets no
+ *   ack, MQTT stops reading its socket, HJ 212 gets no 9014, so gateways keep and retransmit their
+ *   data); nothing acknowledged is ever dropped.
+ * - A disk error fails the affected appends with SPOOL_WRITE_FAILED (the gateway is not acknowledged),
+ *   sets state `failed` (readiness turns 503), and the next append tries a fresh segment.
+ */
+
+export type SpoolState = 'ok' | 'full' | 'failed';
+
+export interface SpoolOptions {
+  dir: string;
+  /** Unacknowledged bytes at most; appends wait above it. */
+  maxBytes: number;
+  /** Size at which the write segment is closed and a new one started. */
+  segmentBytes: number;
+  /** How often the acknowledged position is persisted. */
+  checkpointIntervalMs: number;
+  log: Logger;
+  onStateChange?: (state: SpoolState, previous: SpoolState) => void;
+}
+
+export interface Cursor {
+  seq: number;
+  offset: number;
+}
+
+export interface SpoolBatch {
+  /** Newline-joined line protocol of every record in the batch. */
+  body: string;
+  lines: number;
+  records: number;
+  bytes: number;
+  /** Position after the batch's last record. */
+  end: Cursor;
+}
+
+export interface SpoolStats {
+  state: SpoolState;
+  pendingBytes: number;
+  pendingLines: number;
+  segments: number;
+  lastError?: string;
+}
+
+export interface Spool {
+  /** Creates the directory, recovers segments and the checkpoint. Never throws: failure → state `failed`. */
+  open(): Promise<void>;
+  /** Resolves once the lines are durable on disk; waits while the spool is full; rejects SPOOL_WRITE_FAILED. */
+  append(lines: readonly string[]): Promise<void>;
+  /** Next durable, unread records up to about `maxBytes`; undefined when there are none. */
+  read(maxBytes: number): Promise<SpoolBatch | undefined>;
+  /** Marks everything before `batch.end` as stored in InfluxDB. Batches must be acked in read order. */
+  ack(batch: SpoolBatch): void;
+  /** Resolves when durable unread data exists (at once if it does already) or the signal aborts. */
+  waitForData(signal: AbortSignal): Promise<void>;
+  /** Re-reads from the acknowledged position (after a batch had to be abandoned). */
+  rewind(): void;
+  readonly stats: SpoolStats;
+  close(): Promise<void>;
+}
+
+const SEGMENT_PATTERN = /^seg-(\d{16})\.wal$/;
+const CHECKPOINT = 'checkpoint.json';
+
+const segmentName = (seq: number) => `seg-${String(seq).padStart(16, '0')}.wal`;
+
+interface Segment {
+  seq: number;
+  /** Durable bytes (written and synced). */
+  size: number;
+  /** Unacknowledged lines in this segment (for the pending-points gauge). */
+  lines: number;
+}
+
+interface PendingAppend {
+  record: Buffer;
+  lines: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export function createSpool(opts: SpoolOptions): Spool {
+  const { dir, log } = opts;
+  let state: SpoolState = 'ok';
+  let lastError: string | undefined;
+  const segments: Segment[] = [];
+  let writeFh: FileHandle | undefined;
+  let group: PendingAppend[] = [];
+  let flushing = false;
+  const roomWaiters: Array<{ bytes: number; go: () => void }> = [];
+  const dataWaiters = new Set<() => void>();
+  let acked: Cursor = { seq: 0, offset: 0 };
+  let readPos: Cursor = { seq: 0, offset: 0 };
+  let readFh: { seq: number; fh: FileHandle } | undefined;
+  let pendingBytes = 0;
+  let pendingLines = 0;
+  let reservedBytes = 0;
+  let checkpointDirty = false;
+  let checkpointTimer: NodeJS.Timeout | undefined;
+  let checkpointWriting: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  function setState(next: SpoolState, err?: unknown): void {
+    if (err !== undefined) lastError = errorMessage(err);
+    if (next === state) return;
+    const previous = state;
+    state = next;
+    if (next === 'failed')
+      log.error(
+        { code: 'SPOOL_WRITE_FAILED', dir, err: lastError },
+        'spool cannot write: readings are not acknowledged',
+      );
+    else if (next === 'full')
+      log.warn(
+        { code: 'SPOOL_FULL', dir, pendingBytes, maxBytes: opts.maxBytes },
+        'spool full: gateways wait for acks until InfluxDB catches up',
+      );
+    else log.info({ dir, pendingBytes, previous }, 'spool accepting again');
+    opts.onStateChange?.(next, previous);
+  }
+
+  const lastSegment = () => segments[segments.length - 1];
+  const segmentOf = (seq: number) => segments.find((s) => s.seq === seq);
+
+  async function readCheckpoint(): Promise<Cursor | undefined> {
+    try {
+      const fh = await open(join(dir, CHECKPOINT), 'r');
+      try {
+        const c = JSON.parse((await fh.readFile()).toString('utf8')) as Partial<Cursor>;
+        if (Number.isSafeInteger(c.seq) && Number.isSafeInteger(c.offset))
+          return { seq: c.seq as number, offset: c.offset as number };
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      // missing or unreadable: start from the oldest segment (replaying more is safe, skipping is not)
+    }
+    return undefined;
+  }
+
+  async function writeCheckpoint(): Promise<void> {
+    if (!checkpointDirty) return;
+    checkpointDirty = false;
+    const at = { ...acked };
+    const tmp = join(dir, `${CHECKPOINT}.tmp`);
+    try {
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(JSON.stringify(at));
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, join(dir, CHECKPOINT));
+      // Segments entirely before the checkpoint will never be read again.
+      while (segments.length > 1 && (segments[0] as Segment).seq < at.seq) {
+        const old = segments.shift() as Segment;
+        if (readFh?.seq === old.seq) {
+          await readFh.fh.close().catch(() => undefined);
+          readFh = undefined;
+        }
+        await rm(join(dir, segmentName(old.seq)), { force: true });
+      }
+    } catch (err) {
+      checkpointDirty = true; // try again next tick; the old checkpoint only means more replay
+      log.warn({ err: errorMessage(err), dir }, 'spool checkpoint not written');
+    }
+  }
+
+  /** Reads a whole segment from `from` and returns how many valid lines/bytes follow, truncating a torn tail. */
+  async function scanSegment(seg: Segment, from: number, isLast: boolean): Promise<void> {
+    const path = join(dir, segmentName(seg.seq));
+    const fh = await open(path, 'r');
+    let offset = from;
+    let lines = 0;
+    try {
+      const { size } = await fh.stat();
+      const buf = Buffer.allocUnsafe(Math.max(0, size - from));
+      await fh.read(buf, 0, buf.length, from);
+      let pos = 0;
+      while (pos < buf.length) {
+        const d = decodeRecord(buf, pos);
+        if (d.kind !== 'record') {
+          log.warn(
+            {
+              segment: segmentName(seg.seq),
+              offset: from + pos,
+              reason: d.kind === 'corrupt' ? d.reason : 'torn record',
+            },
+            isLast
+              ? 'spool: discarding a torn tail written during a crash'
+              : 'spool: corrupt record; skipping the rest of the segment',
+          );
+          break;
+        }
+        pos += d.size;
+        lines += d.lines;
+      }
+      offset = from + pos;
+      seg.size = offset;
+      seg.lines = lines;
+      if (offset < size && isLast) await truncate(path, offset);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Highest segment number ever used (segments may all be deleted; numbers must never go back). */
+  let highestSeq = 0;
+
+  async function openWriteSegment(): Promise<void> {
+    const next = Math.max(highestSeq, lastSegment()?.seq ?? 0) + 1;
+    highestSeq = next;
+    const fh = await open(join(dir, segmentName(next)), 'a');
+    segments.push({ seq: next, size: 0, lines: 0 });
+    writeFh = fh;
+  }
+
+  async function flushGroup(): Promise<void> {
+    flushing = true;
+    while (group.length > 0) {
+      const batch = group;
+      group = [];
+      try {
+        if (!writeFh || (lastSegment()?.size ?? 0) >= opts.segmentBytes) {
+          await writeFh?.close();
+          writeFh = undefined;
+          await openWriteSegment();
+        }
+        const fh = writeFh as FileHandle;
+        await fh.writev(batch.map((p) => p.record));
+        await fh.datasync();
+        const seg = lastSegment() as Segment;
+        let bytes = 0;
+        let lines = 0;
+        for (const p of batch) {
+          bytes += p.record.length;
+          lines += p.lines;
+        }
+        seg.size += bytes;
+        seg.lines += lines;
+        pendingBytes += bytes;
+        pendingLines += lines;
+        reservedBytes -= bytes;
+        if (state === 'failed') setState(pendingBytes + reservedBytes >= opts.maxBytes ? 'full' : 'ok');
+        for (const p of batch) p.resolve();
+        for (const wake of dataWaiters) wake();
+        dataWaiters.clear();
+      } catch (err) {
+        // The segment may now end in a partial record: start a new one next time (recovery truncates it).
+        await writeFh?.close().catch(() => undefined);
+        writeFh = undefined;
+        const seg = lastSegment();
+        if (seg) await truncate(join(dir, segmentName(seg.seq)), seg.size).catch(() => undefined);
+        for (const p of batch) reservedBytes -= p.record.length;
+        setState('failed', err);
+        const failure = new PipelineError('SPOOL_WRITE_FAILED', `spool write failed: ${errorMessage(err)}`, {
+          dir,
+        });
+        for (const p of batch) p.reject(failure);
+        releaseRoom();
+      }
+    }
+    flushing = false;
+  }
+
+  function releaseRoom(): void {
+    while (roomWaiters.length > 0) {
+      const next = roomWaiters[0] as { bytes: number; go: () => void };
+      const used = pendingBytes + reservedBytes;
+      if (used + next.bytes > opts.maxBytes && used > 0) break;
+      roomWaiters.shift();
+      // Reserve now: several waiters admitted in one pass must not all count the same free space.
+      reservedBytes += next.bytes;
+      next.go();
+    }
+    if (state === 'full' && roomWaiters.length === 0 && pendingBytes + reservedBytes < opts.maxBytes)
+      setState('ok');
+  }
+
+  /** Queues a record whose bytes are already reserved for the next group commit. */
+  function enqueue(record: Buffer, lines: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      group.push({ record, lines, resolve, reject });
+      if (!flushing) {
+        flushing = true;
+        // Let every append of this event-loop turn join the group before writing.
+        setImmediate(() => void flushGroup());
+      }
+    });
+  }
+
+  async function readerFor(seq: number): Promise<FileHandle> {
+    if (readFh?.seq === seq) return readFh.fh;
+    await readFh?.fh.close().catch(() => undefined);
+    const fh = await open(join(dir, segmentName(seq)), 'r');
+    readFh = { seq, fh };
+    return fh;
+  }
+
+  return {
+    async open() {
+      try {
+        await mkdir(dir, { recursive: true });
+        const names = (await readdir(dir)).filter((n) => SEGMENT_PATTERN.test(n)).sort();
+        for (const name of names) {
+          const seq = Number(SEGMENT_PATTERN.exec(name)?.[1]);
+          const { size } = await stat(join(dir, name));
+          segments.push({ seq, size, lines: 0 });
+        }
+        const checkpoint = await readCheckpoint();
+        // Drop segments the checkpoint says are fully written (a crash can leave them behind).
+        while (segments.length > 0 && checkpoint && (segments[0] as Segment).seq < checkpoint.seq) {
+          const old = segments.shift() as Segment;
+          await rm(join(dir, segmentName(old.seq)), { force: true });
+        }
+        highestSeq = Math.max(checkpoint?.seq ?? 0, lastSegment()?.seq ?? 0);
+        const first = segments[0];
+        const resumeAt = first && checkpoint?.seq === first.seq ? checkpoint.offset : 0;
+        acked = first ? { seq: first.seq, offset: resumeAt } : { seq: highestSeq + 1, offset: 0 };
+        for (const seg of segments) {
+          await scanSegment(seg, seg.seq === acked.seq ? acked.offset : 0, seg === lastSegment());
+          pendingBytes += seg.size - (seg.seq === acked.seq ? acked.offset : 0);
+          pendingLines += seg.lines;
+        }
+        readPos = { ...acked };
+        // Always append to a fresh segment: the last one may have been truncated mid-file by recovery.
+        await openWriteSegment();
+        if (pendingLines > 0)
+          log.info(
+            { dir, pendingLines, pendingBytes, segments: segments.length },
+            'spool: replaying readings not yet confirmed by InfluxDB',
+          );
+        if (pendingBytes >= opts.maxBytes) setState('full');
+      } catch (err) {
+        setState('failed', err);
+      }
+      checkpointTimer = setInterval(() => {
+        checkpointWriting = checkpointWriting.then(writeCheckpoint);
+      }, opts.checkpointIntervalMs);
+      checkpointTimer.unref();
+    },
+
+    async append(lines) {
+      if (closed) throw new PipelineError('SPOOL_WRITE_FAILED', 'spool is closed');
+      const record = encodeRecord(lines);
+      const used = pendingBytes + reservedBytes;
+      if (roomWaiters.length > 0 || (used + record.length > opts.maxBytes && used > 0)) {
+        if (state === 'ok') setState('full');
+        await new Promise<void>((go) => roomWaiters.push({ bytes: record.length, go }));
+      } else {
+        reservedBytes += record.length;
+      }
+      return enqueue(record, lines.length);
+    },
+
+    async read(maxBytes) {
+      for (;;) {
+        const seg = segmentOf(readPos.seq);
+        if (!seg) return undefined;
+        const durableEnd = seg.size;
+        if (readPos.offset >= durableEnd) {
+          const idx = segments.indexOf(seg);
+          const next = segments[idx + 1];
+          // Move on only from a segment that will not grow any more.
+          if (!next || seg === lastSegment()) return undefined;
+          readPos = { seq: next.seq, offset: 0 };
+          continue;
+        }
+        const fh = await readerFor(seg.seq);
+        const want = Math.min(Math.max(maxBytes, RECORD_HEADER_BYTES), durableEnd - readPos.offset);
+        let buf = Buffer.allocUnsafe(want);
+        await fh.read(buf, 0, want, readPos.offset);
+        const parts: string[] = [];
+        let pos = 0;
+        let lines = 0;
+        for (;;) {
+          const d = decodeRecord(buf, pos);
+          if (d.kind === 'record') {
+            parts.push(d.payload.toString('utf8'));
+            lines += d.lines;
+            pos += d.size;
+            continue;
+          }
+          if (d.kind === 'incomplete' && parts.length === 0 && readPos.offset + d.needed <= durableEnd) {
+            // A single record larger than maxBytes: read exactly that record.
+            buf = Buffer.allocUnsafe(d.needed);
+            await fh.read(buf, 0, d.needed, readPos.offset);
+            continue;
+          }
+          if (d.kind === 'corrupt') {
+            log.error(
+              { segment: segmentName(seg.seq), offset: readPos.offset + pos, reason: d.reason },
+              'spool: corrupt record; skipping the rest of the segment',
+            );
+            // Account the skipped bytes as acknowledged so the bound does not leak.
+            pendingBytes -= durableEnd - (readPos.offset + pos);
+            seg.size = readPos.offset + pos;
+          }
+          break;
+        }
+        if (parts.length === 0) continue;
+        readPos = { seq: seg.seq, offset: readPos.offset + pos };
+        return { body: parts.join('\n'), lines, records: parts.length, bytes: pos, end: { ...readPos } };
+      }
+    },
+
+    ack(batch) {
+      pendingBytes -= batch.bytes;
+      pendingLines -= batch.lines;
+      const seg = segmentOf(batch.end.seq);
+      if (seg) seg.lines -= batch.lines;
+      acked = { ...batch.end };
+      checkpointDirty = true;
+      releaseRoom();
+    },
+
+    waitForData(signal) {
+      const seg = segmentOf(readPos.seq);
+      if (seg && (readPos.offset < seg.size || seg !== lastSegment())) return Promise.resolve();
+      if (signal.aborted) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const wake = () => {
+          dataWaiters.delete(wake);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        dataWaiters.add(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    },
+
+    rewind() {
+      readPos = { ...acked };
+    },
+
+    get stats(): SpoolStats {
+      return {
+        state,
+        pendingBytes,
+        pendingLines,
+        segments: segments.length,
+        ...(lastError !== undefined && { lastError }),
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (checkpointTimer) clearInterval(checkpointTimer);
+      while (flushing || group.length > 0) await new Promise((r) => setImmediate(r));
+      await checkpointWriting;
+      await writeCheckpoint();
+      await writeFh?.close().catch(() => undefined);
+      await readFh?.fh.close().catch(() => undefined);
+      writeFh = undefined;
+      readFh = undefined;
+    },
+  };
+}
