@@ -326,6 +326,11 @@ function buildUnambiguous2005Map(): Readonly<Record<string, string>> {
   return Object.freeze(map);
 }
 
+/** Longest 2005 原编码 (3: "001", "B02", "S01"); longer codes are never 2005 codes. */
+export const MAX_2005_CODE_LENGTH: number = Math.max(
+  ...Object.keys(CODE_2005_TO_2017).map((code) => code.length),
+);
+
 /**
  * Medium implied by a system code (STD 表5): 31 大气环境污染源, 51 烟气排放过程监控, 22 空气质量,
  * 27 VOC, 39 工地扬尘 → gas; 32 地表水体环境污染源, 52 污水排放过程监控, 21 地表水, 24 地下水,
