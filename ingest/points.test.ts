@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadRegistry } from '../config/registry.js';
 import { toLineProtocol } from './line-protocol.js';
-import { readingToPoints } from './points.js';
+import { createLineEncoder, readingToPoints } from './points.js';
 import type { Reading } from './reading.js';
 
 const registry = loadRegistry('config/examples/park.yaml');
@@ -80,5 +80,16 @@ describe('reading → points', () => {
       ],
     };
     expect(readingToPoints(r, site).map((p) => p.fields.valid)).toEqual([true, false]);
+  });
+
+  it('the cached line encoder writes exactly what the generic encoder writes', () => {
+    const encoder = createLineEncoder(2);
+    const readings: Reading[] = [
+      base,
+      { ...base, kind: 'hour', cn: '2061', values: [{ code: 'a21026', avg: 1, min: 0.5, max: 2, zsAvg: 1.2, cou: 3, flag: 'D' }] },
+      { ...base, values: [{ code: 'w01018', rtd: 5, sampleTime: new Date('2026-11-23T01:20:00Z'), eflag: 'A01' }, { code: 'a"9', rtd: -1 }] },
+      base, // served from the cache this time (after it was cleared at its bound)
+    ];
+    for (const r of readings) expect(encoder.readingLines(r, site)).toEqual(readingToPoints(r, site).map(toLineProtocol));
   });
 });

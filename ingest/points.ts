@@ -1,5 +1,5 @@
 import type { SiteEntry } from '../config/registry.js';
-import type { FieldValue, Point } from './line-protocol.js';
+import { type FieldValue, lineWithKey, type Point, seriesKey } from './line-protocol.js';
 import type { PollutantValue, Reading, ReadingKind } from './reading.js';
 
 /**
@@ -80,3 +80,33 @@ export function deviceStatePoint(site: SiteEntry, online: boolean, transport: st
     timeMs,
   };
 }
+
+/**
+ * Reading → line-protocol lines, the hot path of ingest. Output is identical to
+ * `readingToPoints(...).map(toLineProtocol)`; the escaped series key of each (kind, gateway, pollutant)
+ * is built once and cached, because a site's 8 tags (Chinese names included) never change between
+ * readings. Bounded: cleared when it holds `maxSeries` keys.
+ */
+export function createLineEncoder(maxSeries = 200_000) {
+  const keys = new Map<string, string>();
+  return {
+    readingLines(reading: Reading, site: SiteEntry): string[] {
+      const measurement = MEASUREMENT_BY_KIND[reading.kind];
+      const timeMs = reading.dataTime.getTime();
+      const lines: string[] = [];
+      for (const v of reading.values) {
+        const cacheKey = `${measurement}\u0000${site.gateway.mn}\u0000${v.code}`;
+        let key = keys.get(cacheKey);
+        if (key === undefined) {
+          if (keys.size >= maxSeries) keys.clear();
+          key = seriesKey(measurement, { ...siteTags(site), pollutant: v.code });
+          keys.set(cacheKey, key);
+        }
+        lines.push(lineWithKey(key, measurement, valueFields(reading.kind, v), timeMs));
+      }
+      return lines;
+    },
+  };
+}
+
+export type LineEncoder = ReturnType<typeof createLineEncoder>;

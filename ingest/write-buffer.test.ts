@@ -20,7 +20,9 @@ function recordingWriter() {
       if (gate) await gate;
       const failure = failures.shift();
       if (failure) throw failure;
-      batches.push([...lines]);
+      batches.push(
+        typeof lines === 'string' || lines instanceof Uint8Array ? Buffer.from(lines).toString().split('\n') : [...lines],
+      );
     },
   };
   return {

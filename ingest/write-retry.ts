@@ -20,7 +20,7 @@ export interface RetryPolicy {
 
 export async function writeWithRetry(
   writer: InfluxWriter,
-  body: readonly string[] | string,
+  body: readonly string[] | string | Uint8Array,
   lines: number,
   ctx: { policy: RetryPolicy; signal: AbortSignal; metrics: IngestMetrics; log: Logger },
 ): Promise<WriteOutcome> {

@@ -64,7 +64,7 @@ export function createSpoolSink(opts: SpoolSinkOptions): PointSink {
   }
 
   async function quarantine(batch: SpoolBatch, reason: string): Promise<void> {
-    const entry = `${JSON.stringify({ at: new Date().toISOString(), reason, lines: batch.body.split('\n') })}\n`;
+    const entry = `${JSON.stringify({ at: new Date().toISOString(), reason, lines: batch.body.toString('utf8').split('\n') })}\n`;
     await appendFile(join(opts.quarantineDir, 'quarantine.jsonl'), entry).catch((err: unknown) =>
       log.error(
         { err: errorMessage(err) },

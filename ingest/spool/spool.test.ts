@@ -24,7 +24,7 @@ async function drainAll(spool: Spool): Promise<string[]> {
   for (;;) {
     const batch = await spool.read(4096);
     if (!batch) return lines;
-    lines.push(...batch.body.split('\n'));
+    lines.push(...batch.body.toString().split('\n'));
     spool.ack(batch);
   }
 }
@@ -112,7 +112,7 @@ describe('spool', () => {
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      got.push(...batch.body.split('\n'));
+      got.push(...batch.body.toString().split('\n'));
       s.ack(batch);
     }
     await Promise.all(appends);

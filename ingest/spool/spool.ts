@@ -41,8 +41,8 @@ export interface Cursor {
 }
 
 export interface SpoolBatch {
-  /** Newline-joined line protocol of every record in the batch. */
-  body: string;
+  /** Newline-joined line protocol of every record in the batch, as UTF-8 bytes (sent as is). */
+  body: Buffer;
   lines: number;
   records: number;
   bytes: number;
@@ -387,13 +387,13 @@ export function createSpool(opts: SpoolOptions): Spool {
         const want = Math.min(Math.max(maxBytes, RECORD_HEADER_BYTES), durableEnd - readPos.offset);
         let buf = Buffer.allocUnsafe(want);
         await fh.read(buf, 0, want, readPos.offset);
-        const parts: string[] = [];
+        const parts: Buffer[] = [];
         let pos = 0;
         let lines = 0;
         for (;;) {
           const d = decodeRecord(buf, pos);
           if (d.kind === 'record') {
-            parts.push(d.payload.toString('utf8'));
+            parts.push(d.payload);
             lines += d.lines;
             pos += d.size;
             continue;
@@ -417,7 +417,7 @@ export function createSpool(opts: SpoolOptions): Spool {
         }
         if (parts.length === 0) continue;
         readPos = { seq: seg.seq, offset: readPos.offset + pos };
-        return { body: parts.join('\n'), lines, records: parts.length, bytes: pos, end: { ...readPos } };
+        return { body: joinLines(parts), lines, records: parts.length, bytes: pos, end: { ...readPos } };
       }
     },
 
@@ -473,4 +473,16 @@ export function createSpool(opts: SpoolOptions): Spool {
       readFh = undefined;
     },
   };
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Payloads joined by newlines into one buffer (one copy, no UTF-8 decode/encode round trip). */
+function joinLines(parts: readonly Buffer[]): Buffer {
+  const pieces: Buffer[] = [];
+  for (const part of parts) {
+    if (pieces.length > 0) pieces.push(NEWLINE);
+    pieces.push(part);
+  }
+  return Buffer.concat(pieces);
 }

@@ -21,11 +21,11 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 export function runCli(
   args: readonly string[],
-  opts: { env: Record<string, string>; logFile: string },
+  opts: { env: Record<string, string>; logFile: string; nodeArgs?: readonly string[] },
 ): CliProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'test/support/cli-entry.ts'), ...args],
+    [...(opts.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'test/support/cli-entry.ts'), ...args],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env },
