@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build on the official Node image: build with dev dependencies, ship only runtime ones.
-FROM node:20-bookworm-slim AS build
+# The pipeline image: multi-stage on the official Node image. The build stage compiles TypeScript with the
+# dev dependencies; the runtime stage ships dist/ and production dependencies only, runs as the
+# unprivileged `node` user, and keeps all state under /var/lib/emissions (a volume in docker-compose.yml).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -14,17 +18,27 @@ COPY dashboards dashboards
 COPY cli cli
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    EMISSIONS_TIME_ZONE=Asia/Shanghai \
+    SPOOL_DIR=/var/lib/emissions/spool \
+    ALERTING_STATE_DIR=/var/lib/emissions/alerting
 WORKDIR /app
-COPY --from=build /app/node_modules node_modules
-COPY --from=build /app/dist dist
+COPY --from=build --chown=root:root /app/node_modules node_modules
+COPY --from=build --chown=root:root /app/dist dist
 COPY package.json ./
 COPY bin bin
+# Standards library (limits, reference O2) is read at start from config/standards (relative to /app);
+# the example registry lets `docker run … simulate` work without a mount.
+COPY config/standards config/standards
 COPY config/examples config/examples
+# Code and config are root-owned and read-only to the service user; only the state directory is writable.
+RUN mkdir -p /var/lib/emissions/spool /var/lib/emissions/alerting && chown -R node:node /var/lib/emissions
 USER node
-EXPOSE 1883 8080
+VOLUME ["/var/lib/emissions"]
+# MQTT (gateways), HTTP (health, metrics, API), HJ 212 TCP (gateways)
+EXPOSE 1883 8080 9212
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "bin/emissions.js"]
 CMD ["serve"]

@@ -3,6 +3,7 @@ import { loadAppConfig } from '../config/app-config.js';
 import { systemClock } from '../core/clock.js';
 import { isPipelineError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import { dashboardsCommand } from '../dashboards/cli.js';
 import { runDemo } from './demo.js';
 import { startService } from './serve.js';
 import { onShutdownSignal } from './signals.js';
@@ -67,6 +68,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     .action(async (opts: Record<string, string | undefined>) => {
       process.exitCode = await runDemo(opts, env);
     });
+
+  // Grafana: `dashboards build` (provisioning files) and `dashboards push --url --token` (a site's own Grafana).
+  program.addCommand(dashboardsCommand({ grafanaToken: env.GRAFANA_TOKEN, influxToken: env.INFLUX_TOKEN }));
 
   try {
     await program.parseAsync([...argv]);

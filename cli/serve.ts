@@ -1,3 +1,4 @@
+import { type Alerting, createAlerting } from '../alerting/index.js';
 import type { AppConfig } from '../config/app-config.js';
 import { loadRegistry } from '../config/registry.js';
 import type { Clock } from '../core/clock.js';
@@ -26,6 +27,8 @@ export interface RunningService {
    * wait in the spool for the next start rather than being lost.
    */
   stop(): Promise<{ unwritten: number; durable: boolean }>;
+  /** The alarm engine when `ALERTING_ENABLED=true` (tests drive it with tick()). */
+  readonly alerting?: Alerting;
 }
 
 export interface ServeDeps {
@@ -50,6 +53,15 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
   }
   const buffer = await createPointSink(config, { writer, metrics, log: log.child({ component: 'influx' }) });
   const intake = createIntake({ registry, buffer, metrics, log: log.child({ component: 'intake' }), clock });
+  const alerting = config.alerting.enabled
+    ? createAlerting(config.alerting, {
+        registry,
+        log: log.child({ component: 'alerting' }),
+        clock,
+        writeLines: (lines) => buffer.enqueue(lines),
+      })
+    : undefined;
+  if (alerting) intake.onReading(alerting.onReading);
   const upPayload = createUpPayloadHandler({
     intake,
     timeZone: registry.timeZone,
@@ -71,9 +83,11 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
       { name: 'mqtt', check: async () => broker.listening },
       { name: 'spool', check: async () => buffer.ready() },
     ],
+    plugins: alerting ? [alerting.httpPlugin] : [],
   });
 
   buffer.start();
+  await alerting?.start();
   await broker.start();
   await http.start();
   log.info(
@@ -91,11 +105,13 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
     mqttPort: broker.port,
     httpPort: http.port,
     flush: () => buffer.flush(),
+    alerting,
     stop() {
       stopping ??= (async () => {
         log.info('stopping: no new connections, flushing pending points');
         http.markStopping();
         await broker.stop();
+        await alerting?.stop(config.shutdownDeadlineMs);
         const result = await buffer.stop(config.shutdownDeadlineMs);
         await http.stop();
         log.info({ unwritten: result.unwritten }, 'emissions pipeline stopped');

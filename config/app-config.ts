@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ALERTING_ENV_MAP, AlertingConfig } from '../alerting/config.js';
 import { errorMessage, PipelineError } from '../core/errors.js';
 import { deepFreeze, isValidTimeZone } from './registry.js';
 import { formatIssues } from './zod-issues.js';
@@ -90,6 +91,8 @@ export const AppConfig = z.strictObject({
     })
     .prefault({}),
   shutdownDeadlineMs: PositiveInt.default(15_000),
+  /** Exceedance alarms (alerting/config.ts; README "Alarms"). */
+  alerting: AlertingConfig.prefault({}),
 });
 
 export type AppConfig = z.infer<typeof AppConfig>;
@@ -127,6 +130,7 @@ export const ENV_MAP: Readonly<Record<string, string>> = {
   SPOOL_SEGMENT_BYTES: 'spool.segmentBytes',
   SPOOL_CHECKPOINT_INTERVAL_MS: 'spool.checkpointIntervalMs',
   SHUTDOWN_DEADLINE_MS: 'shutdownDeadlineMs',
+  ...ALERTING_ENV_MAP,
 };
 
 export const CONFIG_FILE_ENV = 'EMISSIONS_CONFIG_FILE';

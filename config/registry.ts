@@ -48,6 +48,32 @@ export const RegistryGateway = z.strictObject({
   /** Device password: MQTT password and HJ 212 PW. Treated as a secret: never logged. */
   password: z.string().min(6, 'at least 6 characters (HJ 212 PW is 6)'),
   protocol: z.enum(GATEWAY_PROTOCOLS).default('json-mqtt'),
+  /**
+   * HJ 212 CRC policy for this gateway, overriding HJ212_CRC_POLICY: `lenient` for firmware known to send
+   * the MODBUS low-byte-first CRC (hj212.md §2.2), `off` to accept any CRC (README "HJ 212").
+   */
+  crcPolicy: z.enum(['strict', 'lenient', 'off']).optional(),
+});
+
+/** A permit / local-standard limit for one pollutant (alerting; regulations.md §3.1 note, R11). */
+export const RegistryLimitOverride = z.strictObject({
+  code: PollutantCode,
+  /** Upper limit, in `unit`. */
+  max: z.number().positive().optional(),
+  /** Lower limit (pH). */
+  min: z.number().optional(),
+  unit: z.string().min(1),
+  /** Where the value comes from, e.g. "排污许可证 91330100…" or "DB33/ 2147-2018 表1". */
+  source: z.string().min(1),
+  /** hour (flue gas default) or day (wastewater default). */
+  averaging: z.enum(['hour', 'day']).optional(),
+});
+
+export const RegistryContact = z.strictObject({
+  name: z.string().min(1),
+  role: z.string().optional(),
+  phone: z.string().optional(),
+  email: z.string().optional(),
 });
 
 export const RegistryOutlet = z.strictObject({
@@ -57,6 +83,12 @@ export const RegistryOutlet = z.strictObject({
   sourceType: z.enum(SOURCE_TYPES),
   gateway: RegistryGateway,
   pollutants: z.array(RegistryPollutant).min(1),
+  /** Standards-library limit set (config/standards), e.g. gb13271-2014/new/gas; default by sourceType. */
+  limitSet: z.string().min(1).optional(),
+  /** Reference O2 % (基准含氧量) overriding the limit set's (regulations.md §2). */
+  referenceO2: z.number().min(0).lt(21).optional(),
+  /** Permit or local-standard limits overriding the limit set per pollutant (regulations.md R11). */
+  limits: z.array(RegistryLimitOverride).optional(),
 });
 
 export const RegistryEnterprise = z.strictObject({
@@ -65,6 +97,8 @@ export const RegistryEnterprise = z.strictObject({
   region: z.string().min(1),
   industry: z.string().min(1).optional(),
   outlets: z.array(RegistryOutlet).min(1),
+  /** Enterprise contacts (环保负责人 …); e-mail channels may copy them (alerting routing). */
+  contacts: z.array(RegistryContact).optional(),
 });
 
 export const RegistryFile = z.strictObject({

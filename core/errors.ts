@@ -23,6 +23,13 @@ export const ERROR_CODES = {
   ING_HJ212_FRAME: 'bytes that do not form an HJ 212 frame',
   ING_HJ212_CRC: 'HJ 212 CRC mismatch',
   ING_HJ212_HEADER: 'HJ 212 header missing a required field',
+  ING_HJ212_MN_MISMATCH: 'HJ 212 frame on emissions/{mn}/up whose MN differs from the topic MN',
+  ING_HJ212_CONN_LIMIT: 'HJ 212 TCP connection refused: too many connections in total or from one address',
+  ING_HJ212_IDLE_TIMEOUT: 'HJ 212 TCP connection closed after the idle timeout',
+  ING_HJ212_FRAME_OVERFLOW: 'HJ 212 frame candidate larger than the per-connection buffer cap (discarded)',
+  ING_HJ212_CLOCK_DRIFT: 'HJ 212 device clock (DataTime of real-time data) far from the centre clock',
+  ING_HJ212_SPLIT_INCOMPLETE: 'HJ 212 split upload (Flag.D) whose sub-packets did not all arrive in time',
+  ING_HJ212_NOT_STORED: 'HJ 212 upload without a reading kind (2081, 3019, 3020): acknowledged, not stored',
   // sink
   SINK_WRITE_RETRIABLE: 'InfluxDB write failed with a retriable error (network, timeout, 5xx, 429)',
   SINK_WRITE_REJECTED: 'InfluxDB rejected the write permanently (4xx)',

@@ -20,6 +20,8 @@ export async function startTestService(opts: {
     MQTT_PORT: '0',
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
+    HJ212_TCP_HOST: '127.0.0.1',
+    HJ212_TCP_PORT: '0',
     WRITE_FLUSH_INTERVAL_MS: '100',
     ...opts.influx,
     ...opts.env,

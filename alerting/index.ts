@@ -1,0 +1,193 @@
+import type { FastifyPluginAsync } from 'fastify';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Registry, SiteEntry } from '../config/registry.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Reading } from '../ingest/reading.js';
+import { createAuthenticator } from './api/auth.js';
+import { createAlarmApiPlugin } from './api/plugin.js';
+import type { AlertingConfig } from './config.js';
+import { createEngine, type Engine } from './engine.js';
+import { type Channel, createChannel } from './notify/channels.js';
+import { createOutbox, type DeliveryJob, type Outbox } from './notify/outbox.js';
+import { loadStandardsLibrary, type StandardsLibrary } from './standards/library.js';
+import { type Journal, openJournal } from './store/journal.js';
+import { createMirror, type Mirror } from './store/mirror.js';
+
+/**
+ * Exceedance alarms (超标报警): `createAlerting(config, deps) → { start, stop, httpPlugin, onReading }`.
+ * Wired into cli/serve.ts after the intake (intake.onReading(alerting.onReading)) and into the HTTP
+ * server as a plugin. Tests and benches drive it with `scheduler: 'manual'` and `tick(now)` on an
+ * injected clock; production uses node-cron (hour close + lateness, day close, every minute for
+ * escalations, reminders and re-judging late data).
+ */
+export interface AlertingDeps {
+  registry: Registry;
+  log: Logger;
+  clock: Clock;
+  /** Where agg_hour/agg_day/alarm_event/quality_signal lines go (serve: the ingest write buffer). */
+  writeLines?: (lines: readonly string[]) => Promise<void>;
+  /** Pre-loaded library (tests); default: load `config.standardsDir`. */
+  standards?: StandardsLibrary;
+  /** Alarm ids (tests); default random UUIDs. */
+  newId?: () => string;
+  /** Called after each successful delivery (bench, tests). */
+  onDelivered?: (job: DeliveryJob) => void;
+}
+
+export interface Alerting {
+  start(): Promise<void>;
+  /** Idempotent; stops schedules, lets in-flight deliveries finish within the deadline, closes the journal. */
+  stop(deadlineMs?: number): Promise<void>;
+  readonly httpPlugin: FastifyPluginAsync;
+  readonly onReading: (reading: Reading, site: SiteEntry) => void;
+  /** Judges every window due at `now`, runs escalations and reminders. */
+  tick(now?: number): { hoursJudged: number; daysJudged: number; transitions: number };
+  /** Resolves when notifications queued so far are delivered (or failed) and mirror lines are written. */
+  flush(): Promise<void>;
+  readonly engine: Engine;
+}
+
+export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Alerting {
+  const log = deps.log;
+  const library = deps.standards ?? loadStandardsLibrary(config.standardsDir);
+  const now = () => deps.clock.now();
+  const channels = new Map<string, Channel>();
+  for (const c of config.channels) {
+    const ch: Parameters<typeof createChannel>[1] = { now };
+    if (config.smtp) ch.smtp = config.smtp;
+    channels.set(c.id, createChannel(c, ch));
+  }
+  const mirror: Mirror | undefined = deps.writeLines
+    ? createMirror({ write: deps.writeLines, log: log.child({ part: 'mirror' }) })
+    : undefined;
+
+  // The journal is opened in start(); the engine only needs it from then on.
+  let journal: Journal | undefined;
+  const journalProxy: Journal = {
+    get path() {
+      return journal?.path ?? '';
+    },
+    append(records) {
+      if (!journal) throw new Error('alerting not started');
+      journal.append(records);
+    },
+    close() {
+      journal?.close();
+    },
+  };
+  let engineRef: Engine | undefined;
+  const outboxOpts: Parameters<typeof createOutbox>[0] = {
+    channels,
+    ...config.delivery,
+    now,
+    log: log.child({ part: 'outbox' }),
+    record: (r) => {
+      try {
+        engineRef?.recordAttempt(r);
+      } catch (err) {
+        log.error({ err: errorMessage(err), delivery: r.id }, 'could not journal a delivery attempt');
+      }
+    },
+  };
+  if (deps.onDelivered) outboxOpts.onSent = deps.onDelivered;
+  const outbox: Outbox = createOutbox(outboxOpts);
+  const engineDeps: Parameters<typeof createEngine>[0] = {
+    config,
+    registry: deps.registry,
+    library,
+    log,
+    now,
+    journal: journalProxy,
+    outbox,
+  };
+  if (mirror) engineDeps.mirror = mirror;
+  if (deps.newId) engineDeps.newId = deps.newId;
+  const engine = createEngine(engineDeps);
+  engineRef = engine;
+
+  const tasks: ScheduledTask[] = [];
+  let started = false;
+  let stopping: Promise<void> | undefined;
+
+  function tick(at?: number) {
+    try {
+      return engine.tick(at ?? now());
+    } catch (err) {
+      // A journal write failure must not kill the scheduler: logged, retried on the next tick.
+      log.error({ err: errorMessage(err) }, 'alerting tick failed');
+      return { hoursJudged: 0, daysJudged: 0, transitions: 0 };
+    }
+  }
+
+  return {
+    engine,
+    httpPlugin: createAlarmApiPlugin({
+      engine,
+      auth: createAuthenticator(config.api.tokens),
+      language: config.language,
+    }),
+    onReading(reading, site) {
+      if (!started || stopping) return;
+      try {
+        engine.onReading(reading, site);
+      } catch (err) {
+        log.error({ err: errorMessage(err), mn: reading.mn }, 'alerting could not process a reading');
+      }
+    },
+    tick,
+    async start() {
+      if (started) return;
+      const opened = openJournal(config.stateDir, log);
+      journal = opened.journal;
+      const restored = engine.restore(opened.replay);
+      started = true;
+      if (config.scheduler === 'cron') {
+        const lateMin = config.latenessMinutes;
+        const opts = { timezone: deps.registry.timeZone, noOverlap: true };
+        const run = () => {
+          tick();
+        };
+        // hour close + lateness; day close + lateness; every minute: escalations, reminders, late data.
+        tasks.push(cron.schedule(`${lateMin % 60} * * * *`, run, { ...opts, name: 'alerting-hour-close' }));
+        tasks.push(
+          cron.schedule(`${lateMin % 60} ${Math.floor(lateMin / 60) % 24} * * *`, run, {
+            ...opts,
+            name: 'alerting-day-close',
+          }),
+        );
+        tasks.push(cron.schedule('* * * * *', run, { ...opts, name: 'alerting-escalations' }));
+      }
+      log.info(
+        {
+          journal: opened.journal.path,
+          records: opened.replay.records,
+          skipped: opened.replay.skipped,
+          ...restored,
+          channels: channels.size,
+          routes: config.routes.length,
+          standards: library.sets.size,
+          scheduler: config.scheduler,
+        },
+        'alerting started',
+      );
+    },
+    async flush() {
+      await outbox.idle();
+      await mirror?.flush();
+    },
+    stop(deadlineMs = 10_000) {
+      stopping ??= (async () => {
+        for (const t of tasks.splice(0)) await Promise.resolve(t.destroy()).catch(() => {});
+        await outbox.stop(deadlineMs);
+        await mirror?.stop(deadlineMs);
+        journal?.close();
+        started = false;
+      })();
+      return stopping;
+    },
+  };
+}
+
+export type { AlertingConfig } from './config.js';
