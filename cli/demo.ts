@@ -4,11 +4,11 @@ import { loadAppConfig } from '../config/app-config.js';
 import { loadRegistry } from '../config/registry.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { influxQueryOne, seriesRows } from '../ingest/influx-query.js';
 import { parseDuration } from '../simulator/cli.js';
 import { createSimulation } from '../simulator/simulation.js';
-import { startLocalInfluxd } from './local-influxd.js';
+import { type LocalInfluxd, startLocalInfluxd } from './local-influxd.js';
 import { startService } from './serve.js';
 
 /**
@@ -42,6 +42,27 @@ export async function runDemo(
 
   say(`启动本地 InfluxDB / starting a local InfluxDB in ${dir}/influxdb …`);
   const influxd = await startLocalInfluxd({ dir: resolve(dir, 'influxdb') });
+  try {
+    return await runAgainst(influxd, { opts, env, dir, log, logPath, registryFile, backfillSec });
+  } finally {
+    // Also on a failed start (a port in use, a bad registry): never leave the database running.
+    await influxd.stop();
+  }
+}
+
+async function runAgainst(
+  influxd: LocalInfluxd,
+  ctx: {
+    opts: Record<string, string | undefined>;
+    env: NodeJS.ProcessEnv;
+    dir: string;
+    log: Logger;
+    logPath: string;
+    registryFile: string;
+    backfillSec: number;
+  },
+): Promise<number> {
+  const { opts, env, dir, log, logPath, registryFile, backfillSec } = ctx;
   const config = loadAppConfig({
     ...env,
     EMISSIONS_REGISTRY: registryFile,
@@ -99,7 +120,6 @@ export async function runDemo(
   say('停止中 / stopping …');
   await sim.stop();
   const { unwritten } = await service.stop();
-  await influxd.stop();
   say(unwritten === 0 ? '已停止 / stopped' : `stopped with ${unwritten} points not written`);
   return unwritten === 0 ? 0 : 1;
 }

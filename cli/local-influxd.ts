@@ -97,7 +97,14 @@ export function spawnManaged(
   const fd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
+    // Own process group: a terminal's Ctrl-C (SIGINT to the foreground group) must not stop the
+    // database before the pipeline has flushed into it; we stop it ourselves, last.
+    child = spawn(command, args, {
+      stdio: ['ignore', fd, fd],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      detached: true,
+    });
   } finally {
     closeSync(fd); // the child has its own copy
   }
@@ -112,6 +119,7 @@ export function spawnManaged(
   // Blocks on its stdin, our end of a pipe: EOF means this process is gone, so kill the orphan.
   const watchdog = spawn('sh', ['-c', 'read _ignored; kill -KILL "$0" 2>/dev/null', String(pid)], {
     stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
   });
   watchdog.on('error', () => {}); // best effort: the exit hook and stop() still apply
   watchdog.stdin?.on('error', () => {});

@@ -33,12 +33,9 @@ export const ERROR_CODES = {
   // sink
   SINK_WRITE_RETRIABLE: 'InfluxDB write failed with a retriable error (network, timeout, 5xx, 429)',
   SINK_WRITE_REJECTED: 'InfluxDB rejected the write permanently (4xx)',
-  SINK_OVERFLOW: 'the write buffer is full',
   // spool (durable write-ahead log between intake and InfluxDB)
   SPOOL_WRITE_FAILED: 'the spool could not write or sync to disk; the reading was not acknowledged',
   SPOOL_FULL: 'the spool reached its size limit; gateways wait for acknowledgements',
-  // lifecycle
-  LIFE_STOP_TIMEOUT: 'a component did not stop within its deadline',
   // alerting
   ALR_STANDARDS_INVALID: 'standards library (config/standards) failed validation',
   ALR_LIMIT_UNRESOLVED: 'an outlet names a limit set or unit that cannot be used',
