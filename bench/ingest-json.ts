@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
   options: {
     gateways: { type: 'string', default: '50' },
     readings: { type: 'string', default: '400' },
+    /** `disk` (durable spool, default) or `memory` (for comparison only). */
+    spool: { type: 'string', default: 'disk' },
     /** Write a V8 CPU profile of `serve` into this directory (node --cpu-prof). */
     profile: { type: 'string' },
   },
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     env: {
       EMISSIONS_REGISTRY: registryFile,
       SPOOL_DIR: join(dir, 'spool'),
+      SPOOL_MODE: args.spool === 'memory' ? 'memory' : 'disk',
       INFLUX_API: 'v1',
       INFLUX_URL: influxd.url,
       INFLUX_DB: DB,

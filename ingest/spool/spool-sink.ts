@@ -95,17 +95,33 @@ export function createSpoolSink(opts: SpoolSinkOptions): PointSink {
     settleInOrder();
   }
 
+  const unreadBytes = () => spool.stats.pendingBytes - inFlight.reduce((n, f) => n + f.batch.bytes, 0);
+
+  /**
+   * Under a trickle, waits (at most `flushIntervalMs` from now) until a full batch has accumulated, so
+   * writes carry many points; returns at once under load, on flush() and on stop().
+   */
+  async function gatherBatch(): Promise<void> {
+    const deadline = performance.now() + opts.flushIntervalMs;
+    while (unreadBytes() < opts.batchBytes && flushRequested === 0 && !stopping) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      const wake = new AbortController();
+      const cancel = () => wake.abort();
+      nudge.signal.addEventListener('abort', cancel, { once: true });
+      await Promise.race([spool.waitForAppend(wake.signal), abortableDelay(left, wake.signal)]);
+      wake.abort(); // settles whichever wait is still pending
+      nudge.signal.removeEventListener('abort', cancel);
+    }
+  }
+
   async function run(): Promise<void> {
     const signal = stopController.signal;
     while (!signal.aborted) {
       await spool.waitForData(signal);
       if (signal.aborted) break;
-      // Small trickle: wait a little so writes carry many points, unless a flush was asked for.
-      const unread = spool.stats.pendingBytes - inFlight.reduce((n, f) => n + f.batch.bytes, 0);
-      if (unread < opts.batchBytes && flushRequested === 0 && !stopping) {
-        await abortableDelay(opts.flushIntervalMs, AbortSignal.any([signal, nudge.signal]));
-        if (signal.aborted) break;
-      }
+      await gatherBatch();
+      if (signal.aborted) break;
       while (inFlight.length >= opts.maxInFlight) await new Promise<void>((r) => slotWaiters.push(r));
       let batch: SpoolBatch | undefined;
       try {
@@ -156,6 +172,7 @@ export function createSpoolSink(opts: SpoolSinkOptions): PointSink {
       );
       const outcome = await Promise.race([this.flush().then(() => 'flushed' as const), deadline]);
       stopController.abort();
+      nudge.abort();
       for (const wake of slotWaiters.splice(0)) wake();
       await loop;
       // An aborted write returns once its request ends (bounded by the writer's timeout).

@@ -69,6 +69,8 @@ export interface Spool {
   ack(batch: SpoolBatch): void;
   /** Resolves when durable unread data exists (at once if it does already) or the signal aborts. */
   waitForData(signal: AbortSignal): Promise<void>;
+  /** Resolves at the next durable append, or when the signal aborts. */
+  waitForAppend(signal: AbortSignal): Promise<void>;
   /** Re-reads from the acknowledged position (after a batch had to be abandoned). */
   rewind(): void;
   readonly stats: SpoolStats;
@@ -434,6 +436,10 @@ export function createSpool(opts: SpoolOptions): Spool {
     waitForData(signal) {
       const seg = segmentOf(readPos.seq);
       if (seg && (readPos.offset < seg.size || seg !== lastSegment())) return Promise.resolve();
+      return this.waitForAppend(signal);
+    },
+
+    waitForAppend(signal) {
       if (signal.aborted) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const wake = () => {
