@@ -185,7 +185,12 @@ export function seriesKey(measurement: string, tags: Record<string, string>): st
 }
 
 /** A line from a key made by `seriesKey(measurement, …)`, its fields and a millisecond timestamp. */
-export function lineWithKey(key: string, measurement: string, fields: Record<string, FieldValue>, timeMs: number): string {
+export function lineWithKey(
+  key: string,
+  measurement: string,
+  fields: Record<string, FieldValue>,
+  timeMs: number,
+): string {
   if (!Number.isSafeInteger(timeMs)) {
     reject(`timestamp of "${measurement}" is not an integer millisecond (${timeMs})`, { measurement });
   }

@@ -86,10 +86,22 @@ describe('reading → points', () => {
     const encoder = createLineEncoder(2);
     const readings: Reading[] = [
       base,
-      { ...base, kind: 'hour', cn: '2061', values: [{ code: 'a21026', avg: 1, min: 0.5, max: 2, zsAvg: 1.2, cou: 3, flag: 'D' }] },
-      { ...base, values: [{ code: 'w01018', rtd: 5, sampleTime: new Date('2026-11-23T01:20:00Z'), eflag: 'A01' }, { code: 'a"9', rtd: -1 }] },
+      {
+        ...base,
+        kind: 'hour',
+        cn: '2061',
+        values: [{ code: 'a21026', avg: 1, min: 0.5, max: 2, zsAvg: 1.2, cou: 3, flag: 'D' }],
+      },
+      {
+        ...base,
+        values: [
+          { code: 'w01018', rtd: 5, sampleTime: new Date('2026-11-23T01:20:00Z'), eflag: 'A01' },
+          { code: 'a"9', rtd: -1 },
+        ],
+      },
       base, // served from the cache this time (after it was cleared at its bound)
     ];
-    for (const r of readings) expect(encoder.readingLines(r, site)).toEqual(readingToPoints(r, site).map(toLineProtocol));
+    for (const r of readings)
+      expect(encoder.readingLines(r, site)).toEqual(readingToPoints(r, site).map(toLineProtocol));
   });
 });
