@@ -21,7 +21,9 @@ function recordingWriter() {
       const failure = failures.shift();
       if (failure) throw failure;
       batches.push(
-        typeof lines === 'string' || lines instanceof Uint8Array ? Buffer.from(lines).toString().split('\n') : [...lines],
+        typeof lines === 'string' || lines instanceof Uint8Array
+          ? Buffer.from(lines).toString().split('\n')
+          : [...lines],
       );
     },
   };

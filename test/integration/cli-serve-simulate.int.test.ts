@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort, type LocalInfluxd, startLocalInfluxd } from '../../cli/local-influxd.js';
+import { type LocalInfluxd, startLocalInfluxd } from '../../cli/local-influxd.js';
 import { loadRegistry } from '../../config/registry.js';
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { type ReportReadingLine, readReport } from '../../simulator/report.js';
 import { type CliProcess, runCli } from '../support/cli-process.js';
+import { serveEnv } from '../support/serve-env.js';
 
 /**
  * The two CLI commands as real processes: `emissions serve` and `emissions simulate --report`, then
@@ -21,29 +22,21 @@ let influxd: LocalInfluxd;
 let serve: CliProcess;
 let dir: string;
 let mqttPort: number;
-let httpPort: number;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cli-'));
   influxd = await startLocalInfluxd();
-  mqttPort = await findFreePort();
-  httpPort = await findFreePort();
+  const serving = await serveEnv({
+    registryFile: REGISTRY,
+    influxUrl: influxd.url,
+    db: DB,
+    dir,
+    // A long interval: only shutdown's flush can write the tail, which is what this test checks.
+    extra: { WRITE_FLUSH_INTERVAL_MS: '600000', WRITE_BATCH_SIZE: '100000' },
+  });
+  mqttPort = serving.mqttPort;
   serve = runCli(['serve'], {
-    env: {
-      EMISSIONS_REGISTRY: REGISTRY,
-      SPOOL_DIR: join(dir, 'spool'),
-      INFLUX_API: 'v1',
-      INFLUX_URL: influxd.url,
-      INFLUX_DB: DB,
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(mqttPort),
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(httpPort),
-      // A long interval: only shutdown's flush can write the tail, which is what this test checks.
-      WRITE_FLUSH_INTERVAL_MS: '600000',
-      WRITE_BATCH_SIZE: '100000',
-      LOG_LEVEL: 'info',
-    },
+    env: serving.env,
     logFile: join(dir, 'serve.log'),
   });
   await serve.waitForLog('emissions pipeline started');
