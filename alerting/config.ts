@@ -26,6 +26,14 @@ export const RULES = [
   'daily_exceedance',
   'instant',
   'over_range',
+  // heavy-pollution weather (alerting/heavy-pollution): non-compliance with a warning measure per
+  // outlet, and the observed-period proposal per region (pollutant field = suggested level).
+  'hp_stop',
+  'hp_limit',
+  'hp_cap',
+  'hp_observed',
+  // notifications of declared warning periods (routes may match it; never an alarm in the book)
+  'hp_warning',
 ] as const;
 export type RuleId = (typeof RULES)[number];
 

@@ -150,6 +150,12 @@ export interface Engine {
   deliveries(id: string): DeliveryView[];
   listAlarms(f: AlarmFilter): { total: number; items: Alarm[] };
   limitsOf(outletId: string): OutletLimits | undefined;
+  /**
+   * Applies a judgement made outside the engine (heavy-pollution compliance, observed-period proposals)
+   * through the same lifecycle, journal, mirror and routing. `site` is a registry outlet or a synthetic
+   * site (a region's proposal), registered on first use.
+   */
+  raise(j: Judgement, site: SiteEntry): void;
   readonly stats: EngineStats;
   /** Called by the outbox for every attempt (journal + API view). */
   recordAttempt(r: AttemptRecord): void;
@@ -670,6 +676,23 @@ export function createEngine(deps: EngineDeps): Engine {
       return { total: items.length, items: items.slice(f.offset, f.offset + f.limit) };
     },
     limitsOf: (outletId) => outlets.get(outletId)?.limits,
+    raise(j, site) {
+      let o = outlets.get(site.outlet.id);
+      if (!o) {
+        // Synthetic site: no limits and no windows, so tick() has nothing to judge for it.
+        o = {
+          site,
+          limits: { outletId: site.outlet.id, medium: 'gas', limits: new Map(), problems: [] },
+          spec: { medium: 'gas', minValidMinutes: 1, minValidSamples: 1, unitOf: () => undefined },
+          hours: new Map(),
+          hourResults: new Map(),
+          days: new Map(),
+          sampleLast: new Map(),
+        };
+        outlets.set(site.outlet.id, o);
+      }
+      apply(o, j, deps.now());
+    },
     stats,
     restore(replay) {
       for (const [id, alarm] of replay.alarms) {

@@ -47,6 +47,8 @@ export interface Alerting {
   /** Resolves when notifications queued so far are delivered (or failed) and mirror lines are written. */
   flush(): Promise<void>;
   readonly engine: Engine;
+  /** The notification outbox (heavy-pollution warnings are delivered through the same channels). */
+  readonly outbox: Outbox;
 }
 
 export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Alerting {
@@ -123,6 +125,7 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
 
   return {
     engine,
+    outbox,
     httpPlugin: createAlarmApiPlugin({
       engine,
       auth: createAuthenticator(config.api.tokens),

@@ -1,3 +1,6 @@
+import cron from 'node-cron';
+import { createAuthenticator } from '../alerting/api/auth.js';
+import { createHeavyPollution, type HeavyPollution } from '../alerting/heavy-pollution/service.js';
 import { type Alerting, createAlerting } from '../alerting/index.js';
 import type { AppConfig } from '../config/app-config.js';
 import { loadRegistry } from '../config/registry.js';
@@ -5,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createPointSink } from '../ingest/create-point-sink.js';
+import { createHj212Intake } from '../ingest/hj212-intake/index.js';
 import { createHttpServer } from '../ingest/http-server.js';
 import { createDatabase } from '../ingest/influx-query.js';
 import { createInfluxWriter } from '../ingest/influx-writer.js';
@@ -20,6 +24,8 @@ import { createUpPayloadHandler } from '../ingest/up-payload.js';
 export interface RunningService {
   readonly mqttPort: number;
   readonly httpPort: number;
+  /** HJ 212 TCP listener port; undefined when HJ212_TCP_ENABLED=false. */
+  readonly hj212TcpPort: number | undefined;
   /** Resolves when every reading accepted so far is confirmed by InfluxDB (tests, demo status). */
   flush(): Promise<void>;
   /**
@@ -29,6 +35,8 @@ export interface RunningService {
   stop(): Promise<{ unwritten: number; durable: boolean }>;
   /** The alarm engine when `ALERTING_ENABLED=true` (tests drive it with tick()). */
   readonly alerting?: Alerting;
+  /** Heavy-pollution weather when `HEAVY_POLLUTION_ENABLED=true` (needs alerting; tests call tick()). */
+  readonly heavyPollution?: HeavyPollution;
 }
 
 export interface ServeDeps {
@@ -62,11 +70,46 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
       })
     : undefined;
   if (alerting) intake.onReading(alerting.onReading);
+  const heavyPollution =
+    alerting && config.heavyPollution.enabled
+      ? createHeavyPollution({
+          config: config.heavyPollution,
+          alerting: config.alerting,
+          registry,
+          engine: alerting.engine,
+          outbox: alerting.outbox,
+          auth: createAuthenticator(config.alerting.api.tokens),
+          influx: {
+            url: config.influx.url,
+            ...(config.influx.db !== undefined ? { db: config.influx.db } : {}),
+            ...(config.influx.api === 'v1'
+              ? {
+                  ...(config.influx.username !== undefined ? { username: config.influx.username } : {}),
+                  ...(config.influx.password !== undefined ? { password: config.influx.password } : {}),
+                }
+              : {}),
+          },
+          writeLines: (lines) => buffer.enqueue(lines),
+          log: log.child({ component: 'heavy-pollution' }),
+          now: () => clock.now(),
+        })
+      : undefined;
+  if (config.heavyPollution.enabled && !alerting)
+    log.warn('HEAVY_POLLUTION_ENABLED needs ALERTING_ENABLED=true: heavy-pollution weather is off');
+  if (heavyPollution) intake.onReading(heavyPollution.onReading);
+  const hj212 = createHj212Intake(config.hj212, {
+    registry,
+    intake,
+    metrics,
+    log: log.child({ component: 'hj212' }),
+    clock,
+  });
   const upPayload = createUpPayloadHandler({
     intake,
     timeZone: registry.timeZone,
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     clock,
+    hj212: hj212.mqttDecoder,
   });
   const broker = await createMqttBroker(config.mqtt, {
     registry,
@@ -83,17 +126,37 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
       { name: 'mqtt', check: async () => broker.listening },
       { name: 'spool', check: async () => buffer.ready() },
     ],
-    plugins: alerting ? [alerting.httpPlugin] : [],
+    plugins: [
+      ...(alerting ? [alerting.httpPlugin] : []),
+      ...(heavyPollution ? [heavyPollution.httpPlugin] : []),
+    ],
   });
 
   buffer.start();
   await alerting?.start();
+  heavyPollution?.start();
+  // Production schedule: verification reads agg_hour back, so it runs after the engine's hour close
+  // (lateness) plus 5 minutes for the mirror write; the tests set ALERTING_SCHEDULER=manual.
+  const hpTask =
+    heavyPollution && config.alerting.scheduler === 'cron'
+      ? cron.schedule(
+          `${(config.alerting.latenessMinutes + 5) % 60} * * * *`,
+          () => {
+            heavyPollution
+              .tick()
+              .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'heavy-pollution tick failed'));
+          },
+          { timezone: registry.timeZone, noOverlap: true, name: 'heavy-pollution' },
+        )
+      : undefined;
   await broker.start();
+  await hj212.start();
   await http.start();
   log.info(
     {
       mqttPort: broker.port,
       httpPort: http.port,
+      hj212TcpPort: hj212.tcp?.port,
       influx: writer.describe,
       gateways: registry.entries().length,
     },
@@ -104,13 +167,18 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
   return {
     mqttPort: broker.port,
     httpPort: http.port,
+    hj212TcpPort: hj212.tcp?.port,
     flush: () => buffer.flush(),
     alerting,
+    heavyPollution,
     stop() {
       stopping ??= (async () => {
         log.info('stopping: no new connections, flushing pending points');
         http.markStopping();
+        await hj212.stop();
         await broker.stop();
+        await Promise.resolve(hpTask?.destroy()).catch(() => {});
+        await heavyPollution?.stop(config.shutdownDeadlineMs);
         await alerting?.stop(config.shutdownDeadlineMs);
         const result = await buffer.stop(config.shutdownDeadlineMs);
         await http.stop();

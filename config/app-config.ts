@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALERTING_ENV_MAP, AlertingConfig } from '../alerting/config.js';
+import { HEAVY_POLLUTION_ENV_MAP, HeavyPollutionConfig } from '../alerting/heavy-pollution/config.js';
 import { errorMessage, PipelineError } from '../core/errors.js';
+import { HJ212_ENV_MAP, Hj212Config } from '../ingest/hj212-intake/config.js';
 import { deepFreeze, isValidTimeZone } from './registry.js';
 import { formatIssues } from './zod-issues.js';
 
@@ -93,6 +95,10 @@ export const AppConfig = z.strictObject({
   shutdownDeadlineMs: PositiveInt.default(15_000),
   /** Exceedance alarms (alerting/config.ts; README "Alarms"). */
   alerting: AlertingConfig.prefault({}),
+  /** Heavy-pollution weather: AQI, warnings, measures (alerting/heavy-pollution; README "重污染天气"). */
+  heavyPollution: HeavyPollutionConfig.prefault({}),
+  /** HJ 212 TCP listener, CRC policy, clock drift (ingest/hj212-intake/config.ts; README "HJ 212"). */
+  hj212: Hj212Config.prefault({}),
 });
 
 export type AppConfig = z.infer<typeof AppConfig>;
@@ -131,6 +137,8 @@ export const ENV_MAP: Readonly<Record<string, string>> = {
   SPOOL_CHECKPOINT_INTERVAL_MS: 'spool.checkpointIntervalMs',
   SHUTDOWN_DEADLINE_MS: 'shutdownDeadlineMs',
   ...ALERTING_ENV_MAP,
+  ...HEAVY_POLLUTION_ENV_MAP,
+  ...HJ212_ENV_MAP,
 };
 
 export const CONFIG_FILE_ENV = 'EMISSIONS_CONFIG_FILE';

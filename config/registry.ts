@@ -99,13 +99,46 @@ export const RegistryEnterprise = z.strictObject({
   outlets: z.array(RegistryOutlet).min(1),
   /** Enterprise contacts (环保负责人 …); e-mail channels may copy them (alerting routing). */
   contacts: z.array(RegistryContact).optional(),
+  /** 绩效分级 performance grade (heavy-pollution weather, regulations.md §6.2); none = not affected. */
+  grade: z.enum(['A', 'B', 'C', 'D', 'leading']).optional(),
+  /**
+   * Measures during a warning overriding the grade defaults (alerting/heavy-pollution/measures.ts):
+   * per level, for one outlet (`outlet`) or every outlet of the enterprise (no `outlet`).
+   */
+  measures: z
+    .array(
+      z.strictObject({
+        level: z.enum(['yellow', 'orange', 'red']),
+        outlet: Id.optional(),
+        type: z.enum(['stop', 'limit', 'cap', 'self']),
+        /** limit: % of the baseline load; cap: % of the concentration limit. */
+        percent: z.number().min(0).max(100).optional(),
+      }),
+    )
+    .optional(),
 });
+
+/**
+ * An ambient air-quality station (环境空气质量监测站, HJ 212 ST=22 or JSON) feeding the AQI
+ * (alerting/heavy-pollution). Its gateway authenticates like an outlet's; readings are stored with
+ * `medium=ambient`, the station id as `outlet` and `enterprise`.
+ */
+export const RegistryAmbientStation = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  region: z.string().min(1),
+  gateway: RegistryGateway,
+  /** AQI codes a34004 a34002 a21026 a21004 a21005 a05024 in ug/m3 (CO mg/m3) (reference/aqi.md). */
+  pollutants: z.array(RegistryPollutant).min(1),
+});
+export type RegistryAmbientStation = z.infer<typeof RegistryAmbientStation>;
 
 export const RegistryFile = z.strictObject({
   version: z.literal(1),
   /** IANA zone in which gateways' DataTime is written; HJ 212 has no zone on the wire. */
   timeZone: z.string().default('Asia/Shanghai'),
   enterprises: z.array(RegistryEnterprise).min(1),
+  ambientStations: z.array(RegistryAmbientStation).optional(),
 });
 
 /**
@@ -142,6 +175,16 @@ function duplicateIssues(doc: unknown): string[] {
       });
     });
   });
+  const stations =
+    typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>).ambientStations : undefined;
+  list(stations).forEach((st, i) => {
+    claim('outlet id', st.id, `ambientStations.${i}.id`);
+    claim(
+      'gateway MN',
+      (st.gateway as Record<string, unknown> | undefined)?.mn,
+      `ambientStations.${i}.gateway.mn`,
+    );
+  });
   return issues;
 }
 
@@ -157,6 +200,8 @@ export interface SiteEntry {
   gateway: RegistryGateway;
   /** Codes this outlet is configured to measure. */
   pollutantCodes: ReadonlySet<string>;
+  /** Set for ambient air-quality stations (not part of entries(): no emission rules apply). */
+  station?: RegistryAmbientStation;
 }
 
 export interface Registry {
@@ -164,6 +209,8 @@ export interface Registry {
   readonly timeZone: string;
   findByMn(mn: string): SiteEntry | undefined;
   entries(): readonly SiteEntry[];
+  /** Ambient air-quality stations (found by findByMn too). */
+  stations(): readonly SiteEntry[];
 }
 
 /** Validates a parsed registry document; throws one CFG_REGISTRY_INVALID error listing every issue. */
@@ -205,11 +252,37 @@ function buildRegistry(file: RegistryFile): Registry {
     }
   }
   const all = Object.freeze([...byMn.values()]);
+  const stations: SiteEntry[] = [];
+  for (const station of file.ambientStations ?? []) {
+    // A station is stored like an outlet (site tags) with medium "ambient". The outlet type only knows
+    // gas | water, and widening it would touch every emission rule; stations never reach those rules
+    // (they are not in entries()), so the wider value is confined to the tags.
+    const outlet = {
+      id: station.id,
+      name: station.name,
+      medium: 'ambient' as string as RegistryOutlet['medium'],
+      sourceType: 'ambient-station' as string as SourceType,
+      gateway: station.gateway,
+      pollutants: station.pollutants,
+    } as RegistryOutlet;
+    const enterprise = { id: station.id, name: station.name, region: station.region, outlets: [outlet] };
+    const entry: SiteEntry = {
+      enterprise: deepFreeze(enterprise),
+      outlet: deepFreeze(outlet),
+      gateway: station.gateway,
+      pollutantCodes: new Set(station.pollutants.map((p) => p.code)),
+      station,
+    };
+    byMn.set(station.gateway.mn, entry);
+    stations.push(entry);
+  }
+  const frozenStations = Object.freeze(stations);
   return {
     file,
     timeZone: file.timeZone,
     findByMn: (mn) => byMn.get(mn),
     entries: () => all,
+    stations: () => frozenStations,
   };
 }
 

@@ -5,7 +5,7 @@ import { ERROR_CODES, isPipelineError, PipelineError } from './errors.js';
 describe('error codes', () => {
   it('are stable identifiers with a prefix per area and a description', () => {
     for (const [code, description] of Object.entries(ERROR_CODES)) {
-      expect(code).toMatch(/^(CFG|ING|SINK|SPOOL|ALR|DSH|HPW)_[A-Z0-9_]+$/);
+      expect(code).toMatch(/^(CFG|ING|SINK|SPOOL|ALR|HP|DSH)_[A-Z0-9_]+$/);
       expect(description.length).toBeGreaterThan(10);
     }
   });

@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   ALR_NOT_FOUND: 'no such alarm or outlet',
   ALR_BAD_REQUEST: 'API request failed validation',
   ALR_STATE_CONFLICT: 'the alarm is not in a state that allows this operation',
+  // heavy-pollution weather (alerting/heavy-pollution)
+  HP_JOURNAL: 'the warning-period journal could not be read or written',
+  HP_QUERY_FAILED: 'InfluxDB could not be queried for a baseline or a response report',
+  HP_NO_BASELINE: 'no valid hours in the baseline window: load limits cannot be verified',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createHj212Metrics } from './hj212-intake/metrics.js';
 
 /**
  * Ingest metrics on an injected registry (not prom-client's global one), so several pipelines can run
@@ -99,6 +100,8 @@ export function createIngestMetrics(registry: Registry = new Registry()) {
     spoolState,
     quarantinedPoints,
     connectedGateways,
+    /** HJ 212 intake (ingest/hj212-intake/metrics.ts). */
+    hj212: createHj212Metrics(registry),
     /** Process metrics (CPU, RSS, event-loop lag) for the same registry; called once by main. */
     collectProcessMetrics: () => collectDefaultMetrics({ register: registry, prefix: 'emissions_' }),
   };

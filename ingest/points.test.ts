@@ -71,6 +71,12 @@ describe('reading → points', () => {
     });
   });
 
+  it('marks values of HJ 212 frames accepted with a MODBUS or unchecked CRC', () => {
+    const modbus: Reading = { ...base, source: 'hj212-tcp', crc: 'modbus' };
+    expect(readingToPoints(modbus, site)[0]?.fields.crc).toBe('modbus');
+    expect(readingToPoints({ ...modbus, crc: 'ok' }, site)[0]?.fields.crc).toBeUndefined();
+  });
+
   it('a value without a flag is valid; any non-N flag is not', () => {
     const r: Reading = {
       ...base,

@@ -33,7 +33,7 @@ export function siteTags(site: SiteEntry): Record<string, string> {
   };
 }
 
-function valueFields(kind: ReadingKind, v: PollutantValue): Record<string, FieldValue> {
+function valueFields(kind: ReadingKind, v: PollutantValue, crc: Reading['crc']): Record<string, FieldValue> {
   const fields: Record<string, FieldValue> = {};
   // `value` is the number a trend shows: Rtd for real-time data, Avg for interval data (HJ 212 §4).
   const main = kind === 'rtd' ? v.rtd : kind === 'status' ? v.rs : kind === 'runtime' ? v.rt : v.avg;
@@ -55,6 +55,8 @@ function valueFields(kind: ReadingKind, v: PollutantValue): Record<string, Field
   if (kind !== 'status' && v.rs !== undefined) fields.rs = v.rs;
   if (kind !== 'runtime' && v.rt !== undefined) fields.rt = v.rt;
   fields.valid = isValidFlag(v.flag);
+  // HJ 212 frames accepted despite a non-standard CRC (lenient/off policy) stay identifiable.
+  if (crc !== undefined && crc !== 'ok') fields.crc = crc;
   return fields;
 }
 
@@ -66,7 +68,7 @@ export function readingToPoints(reading: Reading, site: SiteEntry): Point[] {
   return reading.values.map((v) => ({
     measurement,
     tags: { ...tags, pollutant: v.code },
-    fields: valueFields(reading.kind, v),
+    fields: valueFields(reading.kind, v, reading.crc),
     timeMs,
   }));
 }
@@ -102,7 +104,7 @@ export function createLineEncoder(maxSeries = 200_000) {
           key = seriesKey(measurement, { ...siteTags(site), pollutant: v.code });
           keys.set(cacheKey, key);
         }
-        lines.push(lineWithKey(key, measurement, valueFields(reading.kind, v), timeMs));
+        lines.push(lineWithKey(key, measurement, valueFields(reading.kind, v, reading.crc), timeMs));
       }
       return lines;
     },

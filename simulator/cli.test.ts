@@ -100,6 +100,44 @@ describe('parseSimulateArgs', () => {
       '--seed',
       '--scenario',
       '--report',
+      '--protocol',
+      '--hj212-tcp',
+      '--quirks',
+      '--min-interval',
     ]);
+  });
+
+  it('parses the HJ 212 flags (commander camel-cases --hj212-tcp and --min-interval)', () => {
+    const o = parseSimulateArgs({
+      registry: park,
+      protocol: 'hj212-tcp',
+      hj212Tcp: '127.0.0.1:19212',
+      minInterval: '5',
+      quirks: 'sticky,hn-power-unit1:modbus-crc',
+    });
+    expect(o).toMatchObject({
+      protocol: 'hj212-tcp',
+      hj212Tcp: { host: '127.0.0.1', port: 19212 },
+      minIntervalMin: 5,
+    });
+    expect(o.quirks?.get('*')).toEqual(['sticky']);
+    expect(o.quirks?.get('hn-power-unit1')).toEqual(['modbus-crc']);
+  });
+
+  it('lists every problem with the HJ 212 flags', () => {
+    let message = '';
+    try {
+      parseSimulateArgs({ registry: park, protocol: 'hj212', minInterval: '7', quirks: 'nope,ghost:sticky' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/--protocol/);
+    expect(message).toMatch(/minInterval/);
+    try {
+      parseSimulateArgs({ registry: park, quirks: 'nope,ghost:sticky' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/unknown quirk "nope"/);
   });
 });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { loadRegistry } from '../config/registry.js';
+import { GATEWAY_PROTOCOLS, loadRegistry } from '../config/registry.js';
 import { formatIssues } from '../config/zod-issues.js';
 import { PipelineError } from '../core/errors.js';
 import { parseFlexibleTime } from '../core/local-time.js';
+import { HJ212_QUIRKS, parseQuirks, type QuirkSpec, quirkDevices } from './hj212-quirks.js';
 import { loadScenario } from './scenario.js';
 import { type SimulationOptions, selectEntries } from './simulation.js';
 
@@ -31,6 +32,25 @@ export const SIMULATE_FLAGS: readonly { flags: string; description: string; defa
   { flags: '--seed <n>', description: 'random seed; same seed, same data', defaultValue: '1' },
   { flags: '--scenario <file>', description: 'scenario YAML (exceedances, flags, gaps)' },
   { flags: '--report <file>', description: 'ground-truth JSON Lines report' },
+  {
+    flags: '--protocol <p>',
+    description:
+      "json-mqtt, hj212-tcp or hj212-mqtt for every gateway (default: each gateway's registry protocol)",
+  },
+  {
+    flags: '--hj212-tcp <host:port>',
+    description: "the centre's HJ 212 TCP listener (hj212-tcp gateways)",
+    defaultValue: '127.0.0.1:9212',
+  },
+  {
+    flags: '--quirks <list>',
+    description: `HJ 212 firmware quirks: quirk or device:quirk, comma-separated (${HJ212_QUIRKS.join(', ')})`,
+  },
+  {
+    flags: '--min-interval <minutes>',
+    description: 'HJ 212 minute-data interval in simulated minutes (1,2,3,4,5,6,10,12,15,20,30)',
+    defaultValue: '10',
+  },
 ];
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -92,6 +112,30 @@ const Args = z.object({
     .transform(Number),
   scenario: z.string().min(1).optional(),
   report: z.string().min(1).optional(),
+  protocol: z.enum(GATEWAY_PROTOCOLS).optional(),
+  /** commander camel-cases --hj212-tcp and --min-interval. */
+  hj212Tcp: z
+    .string()
+    .trim()
+    .default('127.0.0.1:9212')
+    .refine(
+      (s) => /^[^\s:]+:\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535,
+      'host:port',
+    )
+    .transform((s) => ({
+      host: s.slice(0, s.lastIndexOf(':')),
+      port: Number(s.slice(s.lastIndexOf(':') + 1)),
+    })),
+  quirks: z.string().optional(),
+  minInterval: z
+    .string()
+    .trim()
+    .default('10')
+    .refine(
+      (s) => ['1', '2', '3', '4', '5', '6', '10', '12', '15', '20', '30'].includes(s),
+      'one of 1,2,3,4,5,6,10,12,15,20,30',
+    )
+    .transform(Number),
 });
 
 /**
@@ -124,6 +168,19 @@ export function parseSimulateArgs(opts: Record<string, string | undefined>): Sim
       issues.push(`--${(err as Error).message}`);
     }
   }
+  let quirks: QuirkSpec | undefined;
+  if (a.quirks !== undefined) {
+    const parsedQuirks = parseQuirks(a.quirks);
+    if (!parsedQuirks.ok) issues.push(...parsedQuirks.problems.map((p) => `--quirks: ${p}`));
+    else {
+      quirks = parsedQuirks.spec;
+      try {
+        selectEntries(registry, quirkDevices(quirks));
+      } catch (err) {
+        issues.push(`--quirks: ${(err as Error).message}`);
+      }
+    }
+  }
   if (issues.length > 0) {
     throw new PipelineError('CFG_INVALID', `simulate: invalid options:\n  ${issues.join('\n  ')}`, {
       issues,
@@ -143,5 +200,9 @@ export function parseSimulateArgs(opts: Record<string, string | undefined>): Sim
     ...(a.devices !== undefined && a.devices.length > 0 && { devices: a.devices }),
     ...(scenario && { scenario }),
     ...(a.report && { reportPath: a.report }),
+    ...(a.protocol !== undefined && { protocol: a.protocol }),
+    hj212Tcp: a.hj212Tcp,
+    minIntervalMin: a.minInterval,
+    ...(quirks && { quirks }),
   };
 }

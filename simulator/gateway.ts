@@ -20,6 +20,8 @@ export interface GatewayClientOptions {
   log: Logger;
   /** Wall ms between reconnection attempts (mqtt.js reconnectPeriod). */
   reconnectPeriodMs?: number;
+  /** HJ 212 over MQTT: receive what the centre publishes on emissions/{mn}/down (9014 replies, 1012). */
+  onDown?: (payload: Buffer) => void;
 }
 
 export interface GatewayClient {
@@ -90,8 +92,21 @@ export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
     client.publish(stateTopic, STATE_ONLINE, { qos: 1, retain: true }, (err) => {
       if (err && !closing) log.warn({ mn, err: errorMessage(err) }, 'gateway :: online state not published');
     });
+    if (opts.onDown) {
+      // Subscribed on every connection (clean sessions forget subscriptions), and before the gateway counts
+      // as connected: a 9014 published before the SUBACK would be lost.
+      client.subscribe(`emissions/${mn}/down`, { qos: 1 }, (err) => {
+        if (err && !closing) log.warn({ mn, err: errorMessage(err) }, 'gateway :: down topic not subscribed');
+        settle({ ok: true });
+      });
+      return;
+    }
     settle({ ok: true });
   });
+  if (opts.onDown) {
+    const onDown = opts.onDown;
+    client.on('message', (_topic, payload) => onDown(payload));
+  }
   client.on('error', (err) => {
     if (!settled && isConnackRefusal(err)) {
       // mqtt.js suppresses reconnection after a refusal: a wrong password will not get better by retrying.

@@ -10,6 +10,9 @@ import { type SimKind, type SystemCode, stFor, type WirePayload, type WireValue 
  * determinism tests check and what makes the ground-truth report reproducible.
  */
 
+/** Real-time readings (all protocols) and, for HJ 212 gateways, interval data (simulator/hj212-aggregate.ts). */
+export type SimReadingKind = SimKind | 'minute' | 'hour' | 'day';
+
 export interface SimReading {
   /** k: index of the reading in this gateway's run. */
   seq: number;
@@ -18,7 +21,7 @@ export interface SimReading {
   outlet: string;
   enterprise: string;
   st: SystemCode;
-  kind: SimKind;
+  kind: SimReadingKind;
   cn: string;
   /** Values as published (after the scenario). Empty when every code was dropped. */
   values: Record<string, WireValue>;

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { SimReading } from './readings.js';
-import type { SimKind, SystemCode, WireValue } from './wire.js';
+import type { GatewayProtocol } from '../config/registry.js';
+import type { SimReading, SimReadingKind } from './readings.js';
+import type { SystemCode, WireValue } from './wire.js';
 
 /**
  * Ground-truth report: JSON Lines, one line per generated reading once its fate is known, then one
@@ -24,16 +25,29 @@ export interface ReportReadingLine {
   outlet: string;
   enterprise: string;
   st: SystemCode;
-  kind: SimKind;
+  /** rtd; HJ 212 gateways also send minute (2051), hour (2061) and day (2031) records. */
+  kind: SimReadingKind;
   cn: string;
-  /** Index k of the reading within its gateway's run. */
+  /** Index k of the reading within its gateway's run (counted per kind). */
   seq: number;
   /** Data time, UTC ISO 8601 (the payload carries the same instant in local time). */
   dataTime: string;
   values: Record<string, WireValue>;
   published: boolean;
+  /** JSON: PUBACK arrived. HJ 212: a 9014 arrived for every frame (sub-packet) of the reading. */
   acked: boolean;
   dropped?: string[];
+  /** HJ 212 gateways only (absent for json-mqtt): */
+  protocol?: GatewayProtocol;
+  /** QN of the (first) frame. */
+  qn?: string;
+  /** Frames the reading took (> 1: split upload, Flag.D). */
+  frames?: number;
+  /** Flag.A was set (false for HJ/T 212-2005 frames, which have no QN to echo). */
+  ackRequested?: boolean;
+  /** Frames sent again because no 9014 came within OverTime. */
+  retransmissions?: number;
+  quirks?: string[];
 }
 
 export interface GatewaySummary {
@@ -47,6 +61,18 @@ export interface GatewaySummary {
   /** Readings not sent at all because the scenario dropped every code. */
   dropped: number;
   reconnects: number;
+  /** HJ 212 gateways: protocol and its counters (absent for json-mqtt). */
+  protocol?: GatewayProtocol;
+  /** Frames sent again (OverTime expired without 9014). */
+  retransmissions?: number;
+  /** 9014s received for a QN already acknowledged, or for no pending frame. */
+  unexpectedAcks?: number;
+  /** 9014s not as the standard prescribes (ST ≠ 91, Flag ≠ 4, non-empty CP, or a bad CRC never gets here). */
+  badAcks?: number;
+  /** 9011 refusals received (QnRtn ≠ 1: wrong PW, unknown MN …). */
+  refusals?: number;
+  /** 1012 SystemTime requests received from the centre (answered 9011 + 9012). */
+  clockSets?: number;
 }
 
 export interface SimulationSummary {

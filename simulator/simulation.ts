@@ -1,13 +1,16 @@
-import type { Registry, SiteEntry } from '../config/registry.js';
+import type { GatewayProtocol, Registry, SiteEntry } from '../config/registry.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { errorMessage, PipelineError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createGatewayClient, type GatewayClient } from './gateway.js';
+import type { QuirkSpec } from './hj212-quirks.js';
+import { HJ212_SIM_DEFAULTS, runHj212Gateway } from './hj212-run.js';
 import { createReadingSource, type SimReading } from './readings.js';
 import {
   type GatewaySummary,
   nullReport,
   openReport,
+  type ReportReadingLine,
   type ReportWriter,
   type SimulationSummary,
   toReportLine,
@@ -50,6 +53,19 @@ export interface SimulationOptions {
   drainTimeoutMs?: number;
   /** Wall ms between reconnection attempts. Default 1 000. */
   reconnectPeriodMs?: number;
+  /** Protocol of every gateway; default: each gateway's registry `protocol`. */
+  protocol?: GatewayProtocol;
+  /** The centre's HJ 212 TCP listener (hj212-tcp gateways). Default 127.0.0.1:9212. */
+  hj212Tcp?: { host: string; port: number };
+  /** Firmware quirks of HJ 212 gateways (simulator/hj212-quirks.ts). */
+  quirks?: QuirkSpec;
+  /** HJ 212 minute-data interval in simulated minutes (STD 表C.8). Default 10. */
+  minIntervalMin?: number;
+  /** HJ 212 OverTime (simulated s) and ReCount (STD 表1). Default 10 s × 3. */
+  overTimeSec?: number;
+  reCount?: number;
+  /** Floor of the scaled OverTime, wall ms. Default 2 000. */
+  minAckTimeoutMs?: number;
 }
 
 export interface SimulationDeps {
@@ -77,9 +93,13 @@ interface GatewayRun {
   connecting: boolean;
   /** Readings published and not yet settled, written as not acked if the run ends first. */
   pending: Set<SimReading>;
+  /** HJ 212 gateways: closes the link (stop() during the first connection). */
+  closeLink?: (timeoutMs: number) => Promise<void>;
 }
 
 const CLOSE_STEP_TIMEOUT_MS = 2000;
+/** MinInterval values the standard allows (STD 表C.8), minutes. */
+const MIN_INTERVALS: readonly number[] = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30];
 
 /** Resolves a `devices` list (MNs or outlet ids) against the registry; unknown names are an error. */
 export function selectEntries(registry: Registry, devices: readonly string[] | undefined): SiteEntry[] {
@@ -106,6 +126,13 @@ function validate(opts: SimulationOptions): { intervalSec: number; speed: number
   if (!Number.isInteger(seed)) issues.push('seed: must be an integer');
   if (opts.durationSec !== undefined && !(opts.durationSec > 0)) issues.push('durationSec: must be positive');
   if (opts.start && Number.isNaN(opts.start.getTime())) issues.push('start: invalid date');
+  if (opts.minIntervalMin !== undefined && !MIN_INTERVALS.includes(opts.minIntervalMin)) {
+    issues.push(`minIntervalMin: one of ${MIN_INTERVALS.join(', ')} (HJ 212 表C.8)`);
+  }
+  if (opts.overTimeSec !== undefined && !(opts.overTimeSec > 0)) issues.push('overTimeSec: must be positive');
+  if (opts.reCount !== undefined && !(Number.isInteger(opts.reCount) && opts.reCount >= 0)) {
+    issues.push('reCount: must be an integer >= 0');
+  }
   for (const key of ['connectConcurrency', 'maxInFlight'] as const) {
     const v = opts[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) issues.push(`${key}: must be a positive integer`);
@@ -145,7 +172,6 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
     connecting: false,
     pending: new Set(),
   }));
-  const nonJson = entries.filter((e) => e.gateway.protocol !== 'json-mqtt').length;
 
   let startMs = 0;
   let endMs: number | undefined;
@@ -166,12 +192,12 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
   // stop() awaits `done`; a caller that never looks at `done` must not see an unhandled rejection.
   done.catch(() => {});
 
-  const settle = (run: GatewayRun, r: SimReading, acked: boolean) => {
+  const settle = (run: GatewayRun, r: SimReading, acked: boolean, extra?: Partial<ReportReadingLine>) => {
     if (!run.pending.delete(r)) return; // already settled (late callback after the end)
     run.inFlight--;
     if (acked) run.stats.acked++;
     else run.stats.notAcked++;
-    report.write(toReportLine(r, { published: true, acked }));
+    report.write({ ...toReportLine(r, { published: true, acked }), ...extra });
     acks.signal(run.entry.gateway.mn);
   };
 
@@ -187,7 +213,41 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
     }
   }
 
+  const hj212Context = {
+    brokerUrl: opts.brokerUrl,
+    tcp: opts.hj212Tcp ?? { host: '127.0.0.1', port: 9212 },
+    quirks: opts.quirks,
+    minIntervalMin: opts.minIntervalMin ?? HJ212_SIM_DEFAULTS.minIntervalMin,
+    overTimeSec: opts.overTimeSec ?? HJ212_SIM_DEFAULTS.overTimeSec,
+    reCount: opts.reCount ?? HJ212_SIM_DEFAULTS.reCount,
+    minAckTimeoutMs: opts.minAckTimeoutMs ?? HJ212_SIM_DEFAULTS.minAckTimeoutMs,
+    seed,
+    scenario: opts.scenario,
+    timeZone,
+    intervalSec,
+    speed,
+    maxInFlight,
+    connectTimeoutMs,
+    reconnectPeriodMs: opts.reconnectPeriodMs,
+    closeStepTimeoutMs: CLOSE_STEP_TIMEOUT_MS,
+    log,
+    clock,
+    schedule,
+    acks,
+    connectSlots,
+    times: () => ({ startMs, endMs, wallStart }),
+    isStopping: () => stopping,
+    report: () => report,
+    settle,
+    noteSeq: (seq: number) => {
+      maxSeq = Math.max(maxSeq, seq);
+    },
+    drain,
+  };
+
   async function runGateway(run: GatewayRun, firstConnect: () => void): Promise<void> {
+    const protocol = opts.protocol ?? run.entry.gateway.protocol;
+    if (protocol !== 'json-mqtt') return runHj212Gateway(run, { ...hj212Context, protocol }, firstConnect);
     const { mn } = run.entry.gateway;
     await connectSlots.acquire();
     if (stopping) {
@@ -331,10 +391,6 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
             log.error({ err: err.message, path: opts.reportPath }, 'simulator :: report not writable'),
           );
         }
-        if (nonJson > 0) {
-          // The HJ 212 encoder is not part of the simulator yet; those gateways speak JSON over MQTT for now.
-          log.info({ gateways: nonJson }, 'simulator :: hj212 gateways are simulated as json-mqtt');
-        }
         log.info(
           {
             gateways: runs.length,
@@ -344,6 +400,7 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
             intervalSec,
             speed: Number.isFinite(speed) ? speed : 'max',
             seed,
+            protocol: opts.protocol ?? 'per registry',
           },
           'simulator :: starting',
         );
@@ -376,7 +433,10 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
         schedule.cancelAll();
         for (const run of runs) {
           acks.signal(run.entry.gateway.mn);
-          if (run.connecting) void run.client?.close(CLOSE_STEP_TIMEOUT_MS);
+          if (run.connecting) {
+            void run.client?.close(CLOSE_STEP_TIMEOUT_MS);
+            void run.closeLink?.(CLOSE_STEP_TIMEOUT_MS);
+          }
         }
         if (!started) {
           // Never started: nothing to close, but `done` must still resolve.

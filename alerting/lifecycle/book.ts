@@ -1,5 +1,5 @@
 import type { RuleId, Severity } from '../config.js';
-import { type Judgement, keyString } from '../rules/judge.js';
+import { type AlarmEvidence, type Judgement, keyString } from '../rules/judge.js';
 
 /**
  * The alarm lifecycle as a state machine over plain data (no I/O, no clock: `now` is passed in).
@@ -89,6 +89,8 @@ export interface Alarm extends AlarmSite {
   /** Escalation steps done ("route:step") and the last notification time (reminders count from it). */
   tiersDone: string[];
   lastNotifiedAt?: number;
+  /** Latest evidence of rules that carry more than value/limit (heavy-pollution compliance). */
+  evidence?: AlarmEvidence;
 }
 
 export interface AlarmEvent {
@@ -185,6 +187,7 @@ export function createAlarmBook(opts: BookOptions): AlarmBook {
     if (j.unit !== undefined) a.unit = j.unit;
     if (j.limitCondition !== undefined) a.limitCondition = j.limitCondition;
     a.basis = j.basis;
+    if (j.evidence !== undefined) a.evidence = j.evidence;
     if (j.value !== undefined && (a.peakValue === undefined || j.value > a.peakValue)) a.peakValue = j.value;
   }
 

@@ -55,6 +55,11 @@ const RULE_ZH: Record<RuleId, string> = {
   daily_exceedance: '日均值超标',
   instant: '实时值超限',
   over_range: '超仪器量程（T标记）',
+  hp_stop: '重污染天气预警期间未按要求停产',
+  hp_limit: '重污染天气预警期间未按要求限产',
+  hp_cap: '重污染天气预警期间超过加严浓度限值',
+  hp_observed: '观测到重污染，建议启动预警',
+  hp_warning: '重污染天气预警',
 };
 const RULE_EN: Record<RuleId, string> = {
   hourly_zs_exceedance: 'hourly mean over the limit',
@@ -62,6 +67,11 @@ const RULE_EN: Record<RuleId, string> = {
   daily_exceedance: 'daily mean over the limit',
   instant: 'real-time value over the limit',
   over_range: 'over the analyser range (flag T)',
+  hp_stop: 'heavy-pollution warning: production not stopped as required',
+  hp_limit: 'heavy-pollution warning: load above the allowed share of the baseline',
+  hp_cap: 'heavy-pollution warning: concentration above the warning-period cap',
+  hp_observed: 'observed heavy pollution: warning level suggested',
+  hp_warning: 'heavy-pollution weather warning',
 };
 
 function transitionZh(t: Transition, a: Alarm): string {
@@ -157,6 +167,7 @@ export function renderMessage(ctx: RenderContext, language: 'zh' | 'en'): Render
           `限值：${limitText} ${unit}${ctx.limitSource ? `（${ctx.limitSource}）` : ''}${a.limitCondition === 'cold' ? '，水温≤12℃' : a.limitCondition === 'warm' ? '，水温>12℃' : a.limitCondition === 'temperature-unknown' ? '，无水温数据按>12℃限值' : ''}`,
         ]
       : []),
+    ...(a.evidence?.textZh ? [`依据：${a.evidence.textZh}`] : []),
     `时段：${window}`,
     `状态：${a.state === 'active' ? '未确认' : a.state === 'acknowledged' ? `已确认（${a.ackedBy ?? ''}）` : '已解除'}`,
     `报警编号：${a.id}`,
@@ -175,6 +186,7 @@ export function renderMessage(ctx: RenderContext, language: 'zh' | 'en'): Render
     ...(limitText !== undefined
       ? [`Limit: ${limitText} ${unit}${ctx.limitSource ? ` (${ctx.limitSource})` : ''}`]
       : []),
+    ...(a.evidence?.textEn ? [`Evidence: ${a.evidence.textEn}`] : []),
     `Window: ${window}`,
     `State: ${a.state}`,
     `Alarm id: ${a.id}`,

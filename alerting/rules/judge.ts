@@ -45,6 +45,14 @@ export interface Judgement {
   /** Whether this window counts towards clearing an episode currently at that severity. */
   clearFor: Partial<Record<Severity, boolean>>;
   reason?: string;
+  /** Numbers behind the judgement beyond value/limit (heavy-pollution: baseline, allowed …). */
+  evidence?: AlarmEvidence;
+}
+
+export interface AlarmEvidence {
+  textZh?: string;
+  textEn?: string;
+  values?: Record<string, number | string>;
 }
 
 interface Candidate {

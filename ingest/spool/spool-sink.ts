@@ -122,7 +122,11 @@ export function createSpoolSink(opts: SpoolSinkOptions): PointSink {
       if (signal.aborted) break;
       await gatherBatch();
       if (signal.aborted) break;
-      while (inFlight.length >= opts.maxInFlight) await new Promise<void>((r) => slotWaiters.push(r));
+      // Aborted batches never leave inFlight, so the stop signal must also end this wait.
+      while (inFlight.length >= opts.maxInFlight && !signal.aborted) {
+        await new Promise<void>((r) => slotWaiters.push(r));
+      }
+      if (signal.aborted) break;
       let batch: SpoolBatch | undefined;
       try {
         batch = await spool.read(opts.batchBytes);

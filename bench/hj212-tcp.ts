@@ -1,0 +1,187 @@
+/**
+ * End-to-end HJ 212 TCP benchmark: simulated HJ 212 gateways (one TCP connection each) send real-time,
+ * minute and hour uploads as fast as their 9014s allow (Flag=5, in-flight window 32) to `emissions serve`
+ * (its own process, durable spool) with InfluxDB 1.6.7 on the same machine. Prints readings/s (acked by
+ * 9014, i.e. synced to the spool), points/s actually stored (verified with count queries per
+ * measurement), retransmissions, CPU and peak RSS per process; writes .bench/hj212-tcp.json.
+ *
+ *   npx tsx bench/hj212-tcp.ts [--gateways 500] [--readings 120]
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { findFreePort, startLocalInfluxd } from '../cli/local-influxd.js';
+import { influxQueryOne, seriesRows } from '../ingest/influx-query.js';
+import { generateRegistry } from '../simulator/generate-registry.js';
+import { readReport } from '../simulator/report.js';
+import { runCli } from '../test/support/cli-process.js';
+import { coreShare, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    gateways: { type: 'string', default: '500' },
+    /** Real-time readings per gateway (interval 60 s): 120 = 2 simulated hours (+12 minute, +2 hour records). */
+    readings: { type: 'string', default: '120' },
+  },
+});
+const GATEWAYS = Number(args.gateways);
+const READINGS = Number(args.readings);
+const DB = 'benchhj212';
+const MEASUREMENTS = ['emission_rtd', 'emission_minute', 'emission_hour'] as const;
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function countPoints(url: string): Promise<number> {
+  let total = 0;
+  for (const m of MEASUREMENTS) {
+    const rows = seriesRows(await influxQueryOne({ url, db: DB }, `SELECT count(value) FROM ${m}`));
+    total += Number(rows[0]?.count ?? 0);
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  if (READINGS % 60 !== 0) throw new Error('--readings must be a multiple of 60 (whole simulated hours)');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-hj212-'));
+  const registryFile = join(dir, 'registry.yaml');
+  const registry = generateRegistry({ gateways: GATEWAYS, seed: 1 });
+  for (const e of registry.enterprises) for (const o of e.outlets) o.gateway.protocol = 'hj212-tcp';
+  writeFileSync(registryFile, stringify(registry));
+  const codes = registry.enterprises.flatMap((e) => e.outlets.map((o) => o.pollutants.length));
+  const codesTotal = codes.reduce((a, b) => a + b, 0);
+  const hours = READINGS / 60;
+  // Real-time + minute (every 10 min) + hour records, one point per code each.
+  const recordsPerGateway = READINGS + hours * 6 + hours;
+  const expectedPoints = codesTotal * recordsPerGateway;
+  const expectedReadings = GATEWAYS * recordsPerGateway;
+
+  const influxd = await startLocalInfluxd();
+  const [mqttPort, httpPort, hj212Port] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const serve = runCli(['serve'], {
+    env: {
+      EMISSIONS_REGISTRY: registryFile,
+      SPOOL_DIR: join(dir, 'spool'),
+      INFLUX_API: 'v1',
+      INFLUX_URL: influxd.url,
+      INFLUX_DB: DB,
+      MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      HJ212_TCP_HOST: '127.0.0.1',
+      HJ212_TCP_PORT: String(hj212Port),
+      LOG_LEVEL: 'warn',
+    },
+    logFile: join(dir, 'serve.log'),
+  });
+  for (let i = 0; i < 200; i++) {
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const reportPath = join(dir, 'report.jsonl');
+  const sim = runCli(
+    [
+      'simulate',
+      '--protocol',
+      'hj212-tcp',
+      '--hj212-tcp',
+      `127.0.0.1:${hj212Port}`,
+      '--broker',
+      `mqtt://127.0.0.1:${mqttPort}`,
+      '--registry',
+      registryFile,
+      '--interval',
+      '60',
+      '--speed',
+      'max',
+      '--start',
+      '2026-01-01T00:00:00+08:00',
+      '--duration',
+      String(READINGS * 60),
+      '--seed',
+      '1',
+      '--report',
+      reportPath,
+    ],
+    { env: { LOG_LEVEL: 'info' }, logFile: join(dir, 'simulate.log') },
+  );
+  const pids = { simulator: sim.pid, serve: serve.pid, influxd: influxd.pid };
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sampleProcess(pid)]));
+  const rss = watchPeakRss(pids);
+  const t0 = performance.now();
+  const finished = await sim.waitForLog('simulation finished');
+  const simDone = performance.now();
+  const afterSim = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sampleProcess(pid)]));
+
+  let stored = 0;
+  for (let i = 0; i < 600 && stored < expectedPoints; i++) {
+    stored = await countPoints(influxd.url);
+    if (stored < expectedPoints) await new Promise((r) => setTimeout(r, 100));
+  }
+  const storedAt = performance.now();
+  const peak = rss.stop();
+  await sim.exited;
+  serve.kill('SIGTERM');
+  await serve.exited;
+  await influxd.stop();
+
+  let retransmissions = 0;
+  let connected = 0;
+  for await (const line of readReport(reportPath)) {
+    if (line.type !== 'summary') continue;
+    connected = line.connected;
+    for (const g of Object.values(line.perGateway)) retransmissions += g.retransmissions ?? 0;
+  }
+  const acked = Number(finished.acked);
+  const wallSec = (simDone - t0) / 1000;
+  const storeSec = (storedAt - t0) / 1000;
+  const cpu = Object.fromEntries(
+    Object.keys(pids).map((k) => {
+      const a = before[k];
+      const b = afterSim[k];
+      return [k, a && b ? Number(coreShare(a, b).toFixed(2)) : null];
+    }),
+  );
+  const result = {
+    date: new Date().toISOString(),
+    gateways: GATEWAYS,
+    connected,
+    realtimeReadingsPerGateway: READINGS,
+    readingsPerGateway: recordsPerGateway,
+    expectedReadings,
+    acked,
+    retransmissions,
+    expectedPoints,
+    storedPoints: stored,
+    lost: expectedPoints - stored,
+    readingsPerSec: Math.round(acked / wallSec),
+    pointsStoredPerSec: Math.round(stored / storeSec),
+    wallSec: Number(wallSec.toFixed(1)),
+    cpuCores: cpu,
+    peakRssMB: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])),
+  };
+  out(
+    `HJ 212 TCP: ${GATEWAYS} gateways (${connected} connected), ${recordsPerGateway} uploads each (rtd+minute+hour)`,
+  );
+  out(
+    `readings acked (9014)/s: ${result.readingsPerSec}   points stored/s: ${result.pointsStoredPerSec}   acked ${acked}/${expectedReadings}   lost points: ${result.lost}   retransmissions: ${retransmissions}`,
+  );
+  out(`CPU (cores): ${JSON.stringify(cpu)}   peak RSS (MB): ${JSON.stringify(result.peakRssMB)}`);
+  mkdirSync('.bench', { recursive: true });
+  writeFileSync('.bench/hj212-tcp.json', `${JSON.stringify(result, null, 2)}\n`);
+  if (result.lost !== 0 || acked !== expectedReadings) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
