@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadAppConfig } from '../config/app-config.js';
-import { loadRegistry } from '../config/registry.js';
+import { loadRegistry, type Registry } from '../config/registry.js';
 import { systemClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { influxQueryOne, seriesRows } from '../ingest/influx-query.js';
 import { parseDuration } from '../simulator/cli.js';
+import { parseScenario, type Scenario } from '../simulator/scenario.js';
 import { createSimulation } from '../simulator/simulation.js';
 import { type LocalInfluxd, startLocalInfluxd } from './local-influxd.js';
 import { startService } from './serve.js';
@@ -63,6 +65,7 @@ async function runAgainst(
   },
 ): Promise<number> {
   const { opts, env, dir, log, logPath, registryFile, backfillSec } = ctx;
+  const apiToken = randomBytes(18).toString('base64url');
   const config = loadAppConfig({
     ...env,
     EMISSIONS_REGISTRY: registryFile,
@@ -74,6 +77,12 @@ async function runAgainst(
     MQTT_PORT: opts.mqttPort ?? '1883',
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: opts.httpPort ?? '8080',
+    HJ212_TCP_HOST: '127.0.0.1',
+    HJ212_TCP_PORT: opts.hj212Port ?? '9212',
+    ALERTING_ENABLED: 'true',
+    ALERTING_STATE_DIR: resolve(dir, 'alerting'),
+    // A fresh token per demo run: secrets never have defaults, not even in a demo.
+    ALERTING_API_TOKENS: `demo:admin:${apiToken}`,
   });
   const service = await startService(config, { log, clock: systemClock });
   const registry = loadRegistry(registryFile);
@@ -81,7 +90,16 @@ async function runAgainst(
   const now = systemClock.now();
   const start = new Date(Math.floor((now - backfillSec * 1000) / (intervalSec * 1000)) * intervalSec * 1000);
   const sim = createSimulation(
-    { brokerUrl: `mqtt://127.0.0.1:${service.mqttPort}`, registry, intervalSec, speed: 1, start, seed: 1 },
+    {
+      brokerUrl: `mqtt://127.0.0.1:${service.mqttPort}`,
+      registry,
+      intervalSec,
+      speed: 1,
+      followClock: true,
+      start,
+      seed: 1,
+      scenario: demoExceedance(registry, now),
+    },
     { log },
   );
   await sim.start();
@@ -93,6 +111,9 @@ async function runAgainst(
   say(
     `  MQTT 接入 broker:    mqtt://127.0.0.1:${service.mqttPort}  (username = MN, password from the registry)`,
   );
+  say(`  HJ 212 TCP:          127.0.0.1:${service.hj212TcpPort}`);
+  say(`  报警 alarms API:     curl -H 'Authorization: Bearer ${apiToken}' ${http}/api/v1/alarms`);
+  say(`  接口文档 API docs:   ${http}/docs`);
   say(`  指标 metrics:        ${http}/metrics`);
   say(`  就绪 readiness:      ${http}/readyz`);
   say(`  InfluxDB:            ${influxd.url}  database "${DB}"`);
@@ -102,6 +123,9 @@ async function runAgainst(
   say(`  日志 logs:           ${logPath}`);
   say(
     `  模拟数据 simulator:  ${registry.entries().length} gateways, one reading a minute, backfilled from ${start.toISOString()}`,
+  );
+  say(
+    '    (1号机组 SO2 is tripled for two hours of the backfill: its hourly 折算 means exceed the ultra-low limit)',
   );
   say('  Ctrl-C 停止 / to stop');
   say('');
@@ -122,4 +146,28 @@ async function runAgainst(
   const { unwritten } = await service.stop();
   say(unwritten === 0 ? '已停止 / stopped' : `stopped with ${unwritten} points not written`);
   return unwritten === 0 ? 0 : 1;
+}
+
+/** Two hours of tripled SO2 at the first power unit, ending an hour ago: an exceedance to look at. */
+function demoExceedance(registry: Registry, nowMs: number): Scenario | undefined {
+  const unit = registry.entries().find((e) => e.outlet.sourceType === 'coal-power');
+  if (!unit) return undefined;
+  const hour = 3_600_000;
+  const end = Math.floor(nowMs / hour) * hour - hour;
+  return parseScenario(
+    {
+      rules: [
+        {
+          outlet: unit.outlet.id,
+          code: 'a21026',
+          from: new Date(end - 2 * hour).toISOString(),
+          to: new Date(end).toISOString(),
+          multiply: 3,
+          note: 'demo: SO2 exceedance',
+        },
+      ],
+    },
+    { timeZone: registry.timeZone, registry },
+    'demo scenario',
+  );
 }

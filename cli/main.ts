@@ -62,6 +62,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addOption(new Option('--dir <dir>', 'working directory for InfluxDB data and logs').default('.demo'))
     .addOption(new Option('--http-port <port>', 'HTTP port').default('8080'))
     .addOption(new Option('--mqtt-port <port>', 'MQTT port').default('1883'))
+    .addOption(new Option('--hj212-port <port>', 'HJ 212 TCP port').default('9212'))
     .addOption(
       new Option('--backfill <d>', 'simulated history before now, sent at once (e.g. 6h, 2d)').default('6h'),
     )

@@ -53,6 +53,11 @@ export interface SimulationOptions {
   drainTimeoutMs?: number;
   /** Wall ms between reconnection attempts. Default 1 000. */
   reconnectPeriodMs?: number;
+  /**
+   * Publish every reading no earlier than its own data time (requires speed 1): readings of a start in
+   * the past are sent at once, later ones in real time. The demo backfills history this way.
+   */
+  followClock?: boolean;
   /** Protocol of every gateway; default: each gateway's registry `protocol`. */
   protocol?: GatewayProtocol;
   /** The centre's HJ 212 TCP listener (hj212-tcp gateways). Default 127.0.0.1:9212. */
@@ -123,6 +128,7 @@ function validate(opts: SimulationOptions): { intervalSec: number; speed: number
   if (!(intervalSec > 0 && Number.isFinite(intervalSec)))
     issues.push('intervalSec: must be a positive number');
   if (!(speed > 0)) issues.push('speed: must be a positive number or "max"');
+  if (opts.followClock && speed !== 1) issues.push('followClock: needs speed 1');
   if (!Number.isInteger(seed)) issues.push('seed: must be an integer');
   if (opts.durationSec !== undefined && !(opts.durationSec > 0)) issues.push('durationSec: must be positive');
   if (opts.start && Number.isNaN(opts.start.getTime())) issues.push('start: invalid date');
@@ -383,8 +389,10 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
       started ??= (async () => {
         if (stopping) return;
         startedAt = clock.now();
-        wallStart = startedAt;
         startMs = opts.start ? opts.start.getTime() : Math.floor(startedAt / stepMs) * stepMs;
+        // followClock: the schedule is the data time itself, so a start in the past is sent at once
+        // (as fast as acks allow) and the run then continues in real time.
+        wallStart = opts.followClock ? startMs : startedAt;
         if (opts.durationSec !== undefined) endMs = startMs + opts.durationSec * 1000;
         if (opts.reportPath) {
           report = openReport(opts.reportPath, (err) =>

@@ -423,4 +423,36 @@ describe('simulator against an in-process aedes broker', () => {
     expect(broker.up).toHaveLength(5000);
     expect(summary.ackedPerSec).toBeGreaterThan(500);
   });
+
+  it("followClock: sends the past at once, then waits for each reading's own data time", async () => {
+    broker = await startBroker([park]);
+    const now = Date.now();
+    const intervalSec = 2;
+    // 30 readings in the past (60 s back), then 3 in the future, one every 2 s.
+    const start = new Date(Math.floor(now / 2000) * 2000 - 60_000);
+    const sim = createSimulation(
+      {
+        brokerUrl: broker.url,
+        registry: park,
+        devices: ['hn-power-unit1'],
+        intervalSec,
+        speed: 1,
+        followClock: true,
+        start,
+        durationSec: 66,
+        seed: 9,
+      },
+      { log },
+    );
+    await sim.start();
+    await broker.upCount(30);
+    const backfilledAt = Date.now();
+    const summary = await sim.done;
+    expect(summary.acked).toBe(33);
+    // The backfill did not wait an interval per reading; the tail came in real time.
+    expect(backfilledAt - now).toBeLessThan(30 * intervalSec * 1000);
+    const last = parseFlexibleTime(broker.up.at(-1)?.payload.dataTime ?? '', park.timeZone)?.getTime() ?? 0;
+    expect(Date.now()).toBeGreaterThanOrEqual(last);
+    await sim.stop();
+  });
 });
