@@ -34,6 +34,7 @@ import {
   MIRRORED,
 } from './lifecycle/book.js';
 import type { Delivery } from './notify/channels.js';
+import type { TransitionAnnotations } from './notify/grafana.js';
 import type { AttemptRecord, DeliveryJob, Outbox } from './notify/outbox.js';
 import { type RenderedMessage, renderMessage } from './notify/render.js';
 import { dueSteps, episodeChannels, reminderDue } from './notify/routing.js';
@@ -76,6 +77,8 @@ export interface EngineDeps {
   outbox: Outbox;
   mirror?: Mirror;
   newId?: () => string;
+  /** Grafana annotations of alarm transitions (GRAFANA_URL + GRAFANA_TOKEN); best effort, never awaited. */
+  annotations?: Pick<TransitionAnnotations, 'alarm'>;
 }
 
 export interface EngineStats {
@@ -133,6 +136,9 @@ interface OutletState {
 }
 
 const MAX_EVENTS_PER_ALARM = 1000;
+/** Transitions posted as Grafana annotations (dashboards/annotations.ts). */
+const ANNOTATED = new Set(['open', 'escalate', 'ack', 'clear', 'correct'] as const);
+type Annotated = typeof ANNOTATED extends Set<infer T> ? T : never;
 const MAX_ALARMS_IN_MEMORY = 50_000;
 
 export type OpOutcome =
@@ -310,6 +316,7 @@ export function createEngine(deps: EngineDeps): Engine {
     // Durable before anyone hears of it: a crash after this line resumes the queued deliveries.
     journal.append(records);
     for (const c of changes) pushEvent(c.event);
+    if (deps.annotations) annotate(o, changes, deps.annotations);
     stats.transitions += changes.length;
     for (const job of jobs) {
       viewFor(job.delivery.alarm.id).set(job.id, {
@@ -325,6 +332,36 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     stats.notificationsQueued += jobs.length;
     if (lines.length > 0) mirror?.push(lines);
+  }
+
+  function annotate(
+    o: OutletState,
+    changes: readonly Change[],
+    annotations: NonNullable<EngineDeps['annotations']>,
+  ): void {
+    for (const c of changes) {
+      const transition = c.event.transition as Annotated;
+      if (!ANNOTATED.has(transition)) continue;
+      const lines = render(o, c, 'zh').textZh.split('\n');
+      const keep = lines.filter((l) => /^(数值|限值|依据|时段|备注)：/.test(l));
+      const t: Parameters<typeof annotations.alarm>[0] = {
+        alarmId: c.alarm.id,
+        transition,
+        timeMs: c.event.at,
+        enterpriseName: o.site.enterprise.name,
+        outletName: o.site.outlet.name,
+        pollutant: c.alarm.pollutant,
+        rule: c.alarm.rule,
+        severity: c.event.severity,
+        textZh: [lines[0] ?? '', ...keep].join('；'),
+      };
+      if (c.event.actor !== 'system') t.actor = c.event.actor;
+      try {
+        annotations.alarm(t);
+      } catch (err) {
+        log.warn({ err: String(err), alarm: c.alarm.id }, 'Grafana annotation not queued');
+      }
+    }
   }
 
   function viewFor(alarmId: string): Map<string, DeliveryView> {

@@ -10,6 +10,7 @@ import { createAlarmApiPlugin } from './api/plugin.js';
 import type { AlertingConfig } from './config.js';
 import { createEngine, type Engine } from './engine.js';
 import { type Channel, createChannel } from './notify/channels.js';
+import type { TransitionAnnotations } from './notify/grafana.js';
 import { createOutbox, type DeliveryJob, type Outbox } from './notify/outbox.js';
 import { loadStandardsLibrary, type StandardsLibrary } from './standards/library.js';
 import { type Journal, openJournal } from './store/journal.js';
@@ -34,6 +35,8 @@ export interface AlertingDeps {
   newId?: () => string;
   /** Called after each successful delivery (bench, tests). */
   onDelivered?: (job: DeliveryJob) => void;
+  /** Grafana annotations of transitions (serve: when GRAFANA_URL and GRAFANA_TOKEN are set). */
+  annotations?: TransitionAnnotations;
 }
 
 export interface Alerting {
@@ -106,6 +109,7 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
   };
   if (mirror) engineDeps.mirror = mirror;
   if (deps.newId) engineDeps.newId = deps.newId;
+  if (deps.annotations) engineDeps.annotations = deps.annotations;
   const engine = createEngine(engineDeps);
   engineRef = engine;
 
@@ -179,6 +183,7 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
     async flush() {
       await outbox.idle();
       await mirror?.flush();
+      await deps.annotations?.idle();
     },
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {

@@ -1,7 +1,9 @@
 import cron from 'node-cron';
+import { Counter } from 'prom-client';
 import { createAuthenticator } from '../alerting/api/auth.js';
 import { createHeavyPollution, type HeavyPollution } from '../alerting/heavy-pollution/service.js';
 import { type Alerting, createAlerting } from '../alerting/index.js';
+import { createTransitionAnnotations, type TransitionAnnotations } from '../alerting/notify/grafana.js';
 import type { AppConfig } from '../config/app-config.js';
 import { loadRegistry } from '../config/registry.js';
 import type { Clock } from '../core/clock.js';
@@ -61,12 +63,30 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
   }
   const buffer = await createPointSink(config, { writer, metrics, log: log.child({ component: 'influx' }) });
   const intake = createIntake({ registry, buffer, metrics, log: log.child({ component: 'intake' }), clock });
+  let annotations: TransitionAnnotations | undefined;
+  if (config.alerting.enabled && config.grafana.url !== undefined && config.grafana.token !== undefined) {
+    const failures = new Counter({
+      name: 'emissions_grafana_annotation_failures_total',
+      help: 'Alarm/warning transitions not annotated in Grafana (failed after retries, or dropped: queue full)',
+      labelNames: ['kind', 'reason'],
+      registers: [metrics.registry],
+    });
+    annotations = createTransitionAnnotations({
+      url: config.grafana.url,
+      token: config.grafana.token,
+      timeoutMs: config.grafana.timeoutMs,
+      attempts: config.grafana.attempts,
+      log: log.child({ component: 'grafana' }),
+      onFailure: (kind, reason) => failures.inc({ kind, reason }),
+    });
+  }
   const alerting = config.alerting.enabled
     ? createAlerting(config.alerting, {
         registry,
         log: log.child({ component: 'alerting' }),
         clock,
         writeLines: (lines) => buffer.enqueue(lines),
+        ...(annotations ? { annotations } : {}),
       })
     : undefined;
   if (alerting) intake.onReading(alerting.onReading);
@@ -92,6 +112,7 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
           writeLines: (lines) => buffer.enqueue(lines),
           log: log.child({ component: 'heavy-pollution' }),
           now: () => clock.now(),
+          ...(annotations ? { annotations } : {}),
         })
       : undefined;
   if (config.heavyPollution.enabled && !alerting)

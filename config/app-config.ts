@@ -99,6 +99,23 @@ export const AppConfig = z.strictObject({
   heavyPollution: HeavyPollutionConfig.prefault({}),
   /** HJ 212 TCP listener, CRC policy, clock drift (ingest/hj212-intake/config.ts; README "HJ 212"). */
   hj212: Hj212Config.prefault({}),
+  /**
+   * A Grafana to annotate alarm and warning transitions on (README "Dashboards"): on when both `url` and
+   * `token` (a service-account token; secret, no default) are set.
+   */
+  grafana: z
+    .strictObject({
+      url: Url.optional(),
+      token: z.string().min(1).optional(),
+      timeoutMs: PositiveInt.default(5000),
+      /** Attempts per annotation request (network errors, 429, 5xx are retried). */
+      attempts: z.coerce.number().int().min(1).max(10).default(3),
+    })
+    .refine((g) => g.url === undefined || g.token !== undefined, {
+      message: 'GRAFANA_TOKEN is required when GRAFANA_URL is set',
+      path: ['token'],
+    })
+    .prefault({}),
 });
 
 export type AppConfig = z.infer<typeof AppConfig>;
@@ -136,6 +153,10 @@ export const ENV_MAP: Readonly<Record<string, string>> = {
   SPOOL_SEGMENT_BYTES: 'spool.segmentBytes',
   SPOOL_CHECKPOINT_INTERVAL_MS: 'spool.checkpointIntervalMs',
   SHUTDOWN_DEADLINE_MS: 'shutdownDeadlineMs',
+  GRAFANA_URL: 'grafana.url',
+  GRAFANA_TOKEN: 'grafana.token',
+  GRAFANA_TIMEOUT_MS: 'grafana.timeoutMs',
+  GRAFANA_ATTEMPTS: 'grafana.attempts',
   ...ALERTING_ENV_MAP,
   ...HEAVY_POLLUTION_ENV_MAP,
   ...HJ212_ENV_MAP,

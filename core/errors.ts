@@ -52,6 +52,9 @@ export const ERROR_CODES = {
   HP_JOURNAL: 'the warning-period journal could not be read or written',
   HP_QUERY_FAILED: 'InfluxDB could not be queried for a baseline or a response report',
   HP_NO_BASELINE: 'no valid hours in the baseline window: load limits cannot be verified',
+  // dashboards (Grafana HTTP API: push, annotations)
+  DSH_GRAFANA_HTTP: 'Grafana answered a request with a non-2xx status',
+  DSH_GRAFANA_UNREACHABLE: 'Grafana could not be reached (network error or timeout)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { ErrorCode } from '../core/errors.js';
 
 /**
  * A small typed client for the parts of Grafana's HTTP API the project uses (there is no maintained npm
@@ -10,7 +11,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
  * Grafana). The token never appears in error messages.
  */
 
-export type GrafanaErrorCode = 'DSH_GRAFANA_HTTP' | 'DSH_GRAFANA_UNREACHABLE';
+export type GrafanaErrorCode = Extract<ErrorCode, 'DSH_GRAFANA_HTTP' | 'DSH_GRAFANA_UNREACHABLE'>;
 
 export class GrafanaApiError extends Error {
   override readonly name = 'GrafanaApiError';

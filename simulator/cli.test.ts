@@ -103,6 +103,8 @@ describe('parseSimulateArgs', () => {
       '--protocol',
       '--hj212-tcp',
       '--quirks',
+      '--ambient',
+      '--ambient-start',
       '--min-interval',
     ]);
   });

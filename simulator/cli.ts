@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GATEWAY_PROTOCOLS, loadRegistry } from '../config/registry.js';
 import { formatIssues } from '../config/zod-issues.js';
 import { PipelineError } from '../core/errors.js';
-import { parseFlexibleTime } from '../core/local-time.js';
+import { parseFlexibleTime, utcToWallTime, wallTimeToUtc } from '../core/local-time.js';
 import { HJ212_QUIRKS, parseQuirks, type QuirkSpec, quirkDevices } from './hj212-quirks.js';
 import { loadScenario } from './scenario.js';
 import { type SimulationOptions, selectEntries } from './simulation.js';
@@ -45,6 +45,15 @@ export const SIMULATE_FLAGS: readonly { flags: string; description: string; defa
   {
     flags: '--quirks <list>',
     description: `HJ 212 firmware quirks: quirk or device:quirk, comma-separated (${HJ212_QUIRKS.join(', ')})`,
+  },
+  {
+    flags: '--ambient <pm25-plan>',
+    description:
+      "also run the registry's ambient stations (ST=22, hourly): PM2.5 daily means in μg/m³, comma-separated, e.g. 60,80,180,220,280",
+  },
+  {
+    flags: '--ambient-start <date>',
+    description: 'local day of the first --ambient value (YYYY-MM-DD; default: the day of --start, or today)',
   },
   {
     flags: '--min-interval <minutes>',
@@ -127,6 +136,18 @@ const Args = z.object({
       port: Number(s.slice(s.lastIndexOf(':') + 1)),
     })),
   quirks: z.string().optional(),
+  ambient: z
+    .string()
+    .optional()
+    .refine(
+      (s) => s === undefined || s.split(',').every((x) => Number(x) >= 0 && x.trim() !== ''),
+      'PM2.5 daily means, comma-separated non-negative numbers',
+    )
+    .transform((s) => s?.split(',').map(Number)),
+  ambientStart: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a local date YYYY-MM-DD')
+    .optional(),
   minInterval: z
     .string()
     .trim()
@@ -181,6 +202,8 @@ export function parseSimulateArgs(opts: Record<string, string | undefined>): Sim
       }
     }
   }
+  if (a.ambient !== undefined && registry.stations().length === 0)
+    issues.push('--ambient: the registry has no ambientStations');
   if (issues.length > 0) {
     throw new PipelineError('CFG_INVALID', `simulate: invalid options:\n  ${issues.join('\n  ')}`, {
       issues,
@@ -204,5 +227,23 @@ export function parseSimulateArgs(opts: Record<string, string | undefined>): Sim
     hj212Tcp: a.hj212Tcp,
     minIntervalMin: a.minInterval,
     ...(quirks && { quirks }),
+    ...(a.ambient !== undefined && {
+      ambient: {
+        start: ambientStart(a.ambientStart, start, registry.timeZone),
+        pm25: a.ambient,
+        seed: a.seed,
+      },
+    }),
   };
+}
+
+/** Local midnight of `date` (YYYY-MM-DD), else of the simulated start's (or today's) local day. */
+function ambientStart(date: string | undefined, start: Date | undefined, zone: string): number {
+  const w = date
+    ? (() => {
+        const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+        return { year, month, day };
+      })()
+    : utcToWallTime((start ?? new Date()).getTime(), zone);
+  return wallTimeToUtc({ year: w.year, month: w.month, day: w.day, hour: 0, minute: 0, second: 0 }, zone);
 }

@@ -76,6 +76,8 @@ export interface GatewaySummary {
 }
 
 export interface SimulationSummary {
+  /** Ambient stations (`--ambient`): hourly ST=22 readings published (QoS 1, acknowledged). */
+  ambient?: { stations: number; published: number; failure?: string };
   /** Wall-clock start and end of the run (UTC ISO). */
   startedAt: string;
   endedAt: string;

@@ -2,6 +2,7 @@ import type { GatewayProtocol, Registry, SiteEntry } from '../config/registry.js
 import { type Clock, systemClock } from '../core/clock.js';
 import { errorMessage, PipelineError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { type AmbientPlan, publishAmbient } from './ambient.js';
 import { createGatewayClient, type GatewayClient } from './gateway.js';
 import type { QuirkSpec } from './hj212-quirks.js';
 import { HJ212_SIM_DEFAULTS, runHj212Gateway } from './hj212-run.js';
@@ -17,7 +18,6 @@ import {
 } from './report.js';
 import type { Scenario } from './scenario.js';
 import { createSemaphore, createWaits } from './timers.js';
-
 /**
  * Virtual gateways on a simulated clock. Reading k of a gateway has data time start + k·interval and is
  * published at wall time wallStart + k·interval/speed; a gateway that falls behind (slow broker, lost
@@ -71,6 +71,11 @@ export interface SimulationOptions {
   reCount?: number;
   /** Floor of the scaled OverTime, wall ms. Default 2 000. */
   minAckTimeoutMs?: number;
+  /**
+   * Ambient air-quality stations of the registry (`ambientStations`): hourly ST=22 readings (CN 2061)
+   * following this PM2.5 daily plan (simulator/ambient.ts), published at once next to the gateways.
+   */
+  ambient?: AmbientPlan;
 }
 
 export interface SimulationDeps {
@@ -327,6 +332,9 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
     for (const r of [...run.pending]) settle(run, r, false);
   }
 
+  let ambientPublished = 0;
+  let ambientFailure: string | undefined;
+
   function summary(): SimulationSummary {
     const endedAt = clock.now();
     const perGateway: Record<string, GatewaySummary> = {};
@@ -360,6 +368,15 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
       dropped: total.dropped,
       ackedPerSec: wallMs > 0 ? Math.round((total.acked / wallMs) * 1000 * 10) / 10 : 0,
       perGateway,
+      ...(opts.ambient
+        ? {
+            ambient: {
+              stations: opts.registry.stations().length,
+              published: ambientPublished,
+              ...(ambientFailure !== undefined ? { failure: ambientFailure } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -427,6 +444,20 @@ export function createSimulation(opts: SimulationOptions, deps: SimulationDeps):
             log.error({ mn: run.entry.gateway.mn, err: errorMessage(err) }, 'simulator :: gateway crashed');
           }),
         );
+        if (opts.ambient) {
+          const stations = opts.registry.stations();
+          all.push(
+            publishAmbient(opts.brokerUrl, stations, opts.ambient, opts.registry.timeZone).then(
+              (n) => {
+                ambientPublished = n;
+              },
+              (err: unknown) => {
+                ambientFailure = errorMessage(err);
+                log.error({ err: ambientFailure }, 'simulator :: ambient stations failed');
+              },
+            ),
+          );
+        }
         void Promise.all(all).then(finish).catch(rejectDone);
         await Promise.all(firstConnects.map((f) => f.p));
         const failed = runs.filter((r) => r.stats.failure !== undefined).length;

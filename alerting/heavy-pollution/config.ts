@@ -48,8 +48,11 @@ export const HeavyPollutionConfig = z.strictObject({
   /** Channels (alerting.channels ids) that reach each affected enterprise's contacts. */
   enterpriseChannels: z.array(z.string().min(1)).default([]),
   /**
-   * 特护期 (regulations.md §6.2 [S50]): local-date ranges per region during which enterprises follow the
-   * measures of `level` even without a declared warning (`capPercent` adds a concentration cap).
+   * 特护期 (regulations.md §6.2 [S50]): local-date ranges (`from`–`to`, both days included) per region
+   * during which enterprises follow the measures of `level` even without a declared warning; `capPercent`
+   * adds a concentration cap (hourly mean ≤ capPercent % of the outlet's limit) and `limits` absolute hourly
+   * limits per pollutant code (in the unit the gateway sends), the stricter of both applying. Verified
+   * hourly like a warning (rules hp_stop/hp_limit/hp_cap); hours covered by a declared warning follow it.
    */
   specialPeriods: z
     .array(
@@ -59,6 +62,9 @@ export const HeavyPollutionConfig = z.strictObject({
         to: LocalDate,
         level: Level.default('yellow'),
         capPercent: z.number().min(0).max(100).optional(),
+        limits: z
+          .record(z.string().regex(/^[a-z]\d{5}$/, 'HJ 212 pollutant code'), z.number().positive())
+          .optional(),
         name: z.string().optional(),
       }),
     )

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Registry, RegistryEnterprise, SiteEntry } from '../../config/registry.js';
 import { formatIssues } from '../../config/zod-issues.js';
 import { type ErrorCode, errorMessage } from '../../core/errors.js';
-import { formatIsoLocal } from '../../core/local-time.js';
+import { formatIsoLocal, wallTimeToUtc } from '../../core/local-time.js';
 import type { Logger } from '../../core/logger.js';
 import {
   type InfluxQueryTarget,
@@ -20,6 +20,7 @@ import { type Authenticator, allows } from '../api/auth.js';
 import type { AlertingConfig, RuleId } from '../config.js';
 import type { Engine } from '../engine.js';
 import type { Alarm } from '../lifecycle/book.js';
+import type { TransitionAnnotations } from '../notify/grafana.js';
 import type { Outbox } from '../notify/outbox.js';
 import type { RenderedMessage } from '../notify/render.js';
 import { tier0Channels } from '../notify/routing.js';
@@ -83,6 +84,8 @@ export interface HeavyPollutionDeps {
   log: Logger;
   now(): number;
   newId?: () => string;
+  /** Grafana annotations of warning transitions (GRAFANA_URL + GRAFANA_TOKEN); best effort. */
+  annotations?: Pick<TransitionAnnotations, 'warning' | 'idle'>;
 }
 
 export interface AffectedOutlet {
@@ -592,6 +595,15 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     store.save(w); // durable before anyone is told (journal discipline)
     mirror.push([warningPoint(w, transition, now)]);
     notify(w, transition, w.history.length, now);
+    deps.annotations?.warning({
+      warningId: w.id,
+      transition,
+      region: w.region,
+      level: w.level,
+      startMs: w.start,
+      endMs: w.end ?? w.plannedEnd,
+      textZh: warningText(w, transition).title,
+    });
     log.info({ warning: w.id, region: w.region, level: w.level, transition }, 'warning period transition');
   }
 
@@ -763,6 +775,7 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     v: HourVerdict,
     hs: number,
     b: Baseline | undefined,
+    period?: { zh: string; en: string; name: string },
   ): Judgement | undefined {
     if (a.measure.type === 'self') return undefined;
     const rule = RULE_BY_MEASURE[a.measure.type];
@@ -783,8 +796,8 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
       clearFor: {},
       unit,
       evidence: {
-        textZh: `${v.reasonZh ?? ''}；措施：${measureTextZh(a.measure)}；指标 ${v.pollutant ?? '-'}：实测 ${fmt(v.observed)}，允许 ${fmt(v.allowed)}，基准 ${fmt(v.baseline)} ${unit}（基准 ${b?.hours ?? 0} 个有效小时）`,
-        textEn: `${v.reasonEn ?? ''}; measure: ${measureTextEn(a.measure)}; ${v.pollutant ?? '-'}: observed ${fmt(v.observed)}, allowed ${fmt(v.allowed)}, baseline ${fmt(v.baseline)} ${unit}`,
+        textZh: `${period ? `${period.zh}：` : ''}${v.reasonZh ?? ''}；措施：${measureTextZh(a.measure)}；指标 ${v.pollutant ?? '-'}：实测 ${fmt(v.observed)}，允许 ${fmt(v.allowed)}，基准 ${fmt(v.baseline)} ${unit}（基准 ${b?.hours ?? 0} 个有效小时）`,
+        textEn: `${period ? `${period.en}: ` : ''}${v.reasonEn ?? ''}; measure: ${measureTextEn(a.measure)}; ${v.pollutant ?? '-'}: observed ${fmt(v.observed)}, allowed ${fmt(v.allowed)}, baseline ${fmt(v.baseline)} ${unit}`,
         values: {
           measure: a.measure.type,
           percent: a.measure.percent ?? 100,
@@ -793,6 +806,7 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
           allowed: v.allowed ?? Number.NaN,
           baseline: v.baseline ?? Number.NaN,
           baselineHours: b?.hours ?? 0,
+          ...(period ? { period: period.name } : {}),
         },
       },
     };
@@ -852,6 +866,145 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
             }).items;
             for (const al of open) engine.clear(al.id, 'system', `预警 ${w.id} 已解除 / warning lifted`);
           }
+      }
+    }
+    return n + (await verifySpecialPeriods(now, lastClosed));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 特护期 special protection periods
+
+  const localDay = (date: string) => {
+    const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+    return wallTimeToUtc({ year: y, month: m, day: d, hour: 0, minute: 0, second: 0 }, zone);
+  };
+
+  /** The stricter of `capPercent` % of the outlet's limit and the period's absolute limit, per pollutant. */
+  function specialCap(h: OutletHour, capPercent: number | undefined, limits: Record<string, number>) {
+    const capped: OutletHour = { ...h, pollutants: new Map() };
+    for (const [code, p] of h.pollutants) {
+      const fromShare =
+        capPercent !== undefined && p.limit !== undefined ? (capPercent / 100) * p.limit : undefined;
+      const abs = limits[code];
+      const allowed =
+        fromShare !== undefined && abs !== undefined ? Math.min(fromShare, abs) : (fromShare ?? abs);
+      const q = { ...p };
+      if (allowed === undefined) delete q.limit;
+      else q.limit = allowed;
+      capped.pollutants.set(code, q);
+    }
+    return capped;
+  }
+
+  /**
+   * Special periods: outlets of the region are verified every hour of the period against the measure of
+   * the period's level and, with `capPercent`/`limits`, the stricter concentration cap (rule hp_cap),
+   * through the same lifecycle; evidence and messages name the 特护期. Hours in a declared warning of the
+   * region are left to the warning. Episodes still open when the period is over are cleared.
+   */
+  async function verifySpecialPeriods(now: number, lastClosed: number): Promise<number> {
+    let n = 0;
+    for (const [i, p] of config.specialPeriods.entries()) {
+      const start = localDay(p.from);
+      const end = dayEndOf(localDay(p.to), zone);
+      const id = `special-${i}-${p.region}-${p.from}`;
+      const label = p.name ?? `${p.from}至${p.to}`;
+      const period = {
+        zh: `特护期「${label}」（${p.from} 至 ${p.to}，${LEVEL_ZH[p.level]}措施${p.capPercent !== undefined ? `，浓度不超过限值的 ${p.capPercent}%` : ''}）`,
+        en: `special protection period "${label}" (${p.from} to ${p.to}, ${p.level} measures${p.capPercent !== undefined ? `, cap ${p.capPercent} % of the limit` : ''})`,
+        name: label,
+      };
+      const pseudo: Warning = {
+        id,
+        region: p.region,
+        level: p.level,
+        start,
+        plannedEnd: end,
+        end,
+        authority: '',
+        docNo: '',
+        state: 'active',
+        createdAt: start,
+        history: [],
+      };
+      const hasCap = p.capPercent !== undefined || Object.keys(p.limits ?? {}).length > 0;
+      const capMeasure: Measure = { type: 'cap', percent: 100 };
+      const regionWarnings = [...(store?.warnings.values() ?? [])].filter((w) => w.region === p.region);
+      for (const site of registry.entries()) {
+        if (site.enterprise.region !== p.region) continue;
+        const oid = site.outlet.id;
+        const levelMeasure = affected(p.region, p.level).find((x) => x.site.outlet.id === oid);
+        const key = `${id}|${oid}`;
+        const from = Math.max(start, (verifiedUpTo.get(key) ?? start - HOUR_MS) + HOUR_MS);
+        const to = Math.min(end, lastClosed + HOUR_MS);
+        if (from < to && (hasCap || (levelMeasure && levelMeasure.measure.type !== 'self'))) {
+          let rows: AggRow[];
+          let b: Baseline | undefined;
+          try {
+            b = levelMeasure?.measure.type === 'limit' ? await baselineFor(pseudo, oid) : undefined;
+            rows = await aggRows(oid, from, to);
+          } catch (err) {
+            log.warn(
+              { code: 'HP_QUERY_FAILED', err: errorMessage(err), period: id, outlet: oid },
+              'special-period verification deferred',
+            );
+            continue;
+          }
+          const hours = hoursOf(rows);
+          for (let hs = from; hs < to; hs += HOUR_MS) {
+            const h = hours.get(hs);
+            if (!h || regionWarnings.some((w) => levelAt(w, hs) !== undefined)) continue;
+            const measures: { a: AffectedOutlet; h: OutletHour }[] = [];
+            if (levelMeasure && !(hasCap && levelMeasure.measure.type === 'cap'))
+              measures.push({ a: levelMeasure, h });
+            if (hasCap)
+              measures.push({
+                a: { enterprise: site.enterprise, site, measure: capMeasure },
+                h: specialCap(h, p.capPercent, p.limits ?? {}),
+              });
+            for (const m of measures) {
+              const j = judgementOf(m.a, verifyHour(m.a.measure, m.h, b, verify), hs, b, period);
+              if (!j) continue;
+              if (m.a.measure === capMeasure && j.evidence) {
+                // the cap's own wording: the stricter of the share and the absolute limit
+                j.evidence.textZh = j.evidence.textZh?.replace(
+                  `措施：${measureTextZh(capMeasure)}`,
+                  `措施：特护期浓度加严（${p.capPercent !== undefined ? `限值的 ${p.capPercent}%` : ''}${p.capPercent !== undefined && p.limits ? '，' : ''}${
+                    p.limits
+                      ? `绝对限值 ${Object.entries(p.limits)
+                          .map(([c, v]) => `${c} ${v}`)
+                          .join('、')}`
+                      : ''
+                  }，取严）`,
+                );
+              }
+              engine.raise(j, site);
+              n++;
+            }
+          }
+          verifiedUpTo.set(key, to - HOUR_MS);
+        }
+        if (end <= now - lateMs) {
+          for (const rule of HP_RULES) {
+            const open = engine.listAlarms({
+              outlet: oid,
+              rule,
+              state: ['active', 'acknowledged'],
+              limit: 10,
+              offset: 0,
+            }).items;
+            for (const al of open)
+              if (
+                al.firstWindowStart >= start &&
+                al.firstWindowStart < end &&
+                !inWarning(al.firstWindowStart)
+              )
+                engine.clear(al.id, 'system', `特护期「${label}」已结束 / special period over`);
+          }
+        }
+      }
+      function inWarning(t: number) {
+        return regionWarnings.some((w) => levelAt(w, t) !== undefined);
       }
     }
     return n;
@@ -1186,6 +1339,7 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     async flush() {
       await mirror.flush();
       await deps.outbox.idle();
+      await deps.annotations?.idle();
     },
     async stop(deadlineMs = 10_000) {
       if (stopped) return;
