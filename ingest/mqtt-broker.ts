@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Registry } from '../config/registry.js';
+import { listen } from '../core/listen.js';
 import type { Logger } from '../core/logger.js';
 import type { Intake } from './intake.js';
 import type { IngestMetrics } from './metrics.js';
@@ -190,14 +191,7 @@ export async function createMqttBroker(opts: MqttBrokerOptions, deps: MqttBroker
         aedes.handle(socket);
       });
       const srv = server;
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(opts.port, opts.host, () => {
-          srv.off('error', reject);
-          resolve();
-        });
-      });
-      boundPort = (srv.address() as AddressInfo).port;
+      boundPort = await listen(srv, opts.port, opts.host);
       log.info({ host: opts.host, port: boundPort }, 'MQTT broker listening');
     },
     async stop() {

@@ -1,4 +1,5 @@
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { listen } from '../../core/listen.js';
 import type { Logger } from '../../core/logger.js';
 import { type FramerOutput, Hj212StreamFramer } from '../hj212/index.js';
 import type { Intake } from '../intake.js';
@@ -264,14 +265,7 @@ export function createHj212TcpServer(opts: Hj212Config['tcp'], deps: Hj212TcpSer
       // Half-open allowed: a sender that shuts down its side after the last frame still gets its 9014.
       const srv = createServer({ allowHalfOpen: true }, accept);
       server = srv;
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(opts.port, opts.host, () => {
-          srv.off('error', reject);
-          resolve();
-        });
-      });
-      boundPort = (srv.address() as AddressInfo).port;
+      boundPort = await listen(srv, opts.port, opts.host);
       log.info({ host: opts.host, port: boundPort }, 'HJ 212 TCP listener started');
     },
     stop(deadlineMs = DEFAULT_STOP_DEADLINE_MS) {
