@@ -70,11 +70,12 @@ export const AppConfig = z.strictObject({
       /** Points held in memory waiting for InfluxDB; above it intake waits (backpressure), never drops. */
       maxPendingPoints: PositiveInt.default(200_000),
       timeoutMs: PositiveInt.default(10_000),
-      maxInFlight: PositiveInt.default(2),
+      maxInFlight: PositiveInt.default(4),
       /** Spool mode: target write request body size (≈ 3 500 points per MiB). */
       batchBytes: PositiveInt.default(2 * 1024 ** 2),
       retryInitialMs: PositiveInt.default(500),
-      retryMaxMs: PositiveInt.default(30_000),
+      // Capped low: after an outage the drain must resume within seconds, not after a 30 s backoff.
+      retryMaxMs: PositiveInt.default(5_000),
     })
     .prefault({}),
   spool: z
@@ -146,6 +147,8 @@ export const ENV_MAP: Readonly<Record<string, string>> = {
   WRITE_MAX_PENDING_POINTS: 'write.maxPendingPoints',
   WRITE_TIMEOUT_MS: 'write.timeoutMs',
   WRITE_MAX_IN_FLIGHT: 'write.maxInFlight',
+  WRITE_RETRY_INITIAL_MS: 'write.retryInitialMs',
+  WRITE_RETRY_MAX_MS: 'write.retryMaxMs',
   WRITE_BATCH_BYTES: 'write.batchBytes',
   SPOOL_MODE: 'spool.mode',
   SPOOL_DIR: 'spool.dir',

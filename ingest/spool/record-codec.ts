@@ -16,14 +16,18 @@ const MAX_LINES = 0xffff;
 export function encodeRecord(lines: readonly string[]): Buffer {
   if (lines.length === 0 || lines.length > MAX_LINES)
     throw new RangeError(`record must hold 1–${MAX_LINES} lines`);
-  const payload = Buffer.from(lines.join('\n'), 'utf8');
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
+  // Encoded straight into the record (one allocation, no intermediate payload buffer to copy): this
+  // runs once per accepted reading.
+  const text = lines.join('\n');
+  const length = Buffer.byteLength(text, 'utf8');
+  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + length);
+  record.write(text, RECORD_HEADER_BYTES, 'utf8');
+  const payload = record.subarray(RECORD_HEADER_BYTES);
   record[0] = MAGIC_0;
   record[1] = MAGIC_1;
   record.writeUInt16LE(lines.length, 2);
-  record.writeUInt32LE(payload.length, 4);
+  record.writeUInt32LE(length, 4);
   record.writeUInt32LE(crc32(payload), 8);
-  payload.copy(record, RECORD_HEADER_BYTES);
   return record;
 }
 
