@@ -18,6 +18,7 @@ import {
   type HourAggregate,
   type HourSpec,
   type HourWindow,
+  type MinuteCell,
   newHourWindow,
   O2_CODE,
   WATER_TEMP_CODE,
@@ -165,8 +166,44 @@ export interface Engine {
   readonly stats: EngineStats;
   /** Called by the outbox for every attempt (journal + API view). */
   recordAttempt(r: AttemptRecord): void;
+  /**
+   * Rebuilds the windows open at the last stop (hours not judged by `lastTickAt`, and the current day's
+   * judged hours for the daily mean) within the re-open horizon from stored samples, before new
+   * readings are folded in. `load(outletId, from, to)` returns the samples of one page (one hour).
+   * Returns the hours rebuilt; on a failed load the outlet's unjudged windows are `restored: partial`
+   * (not judged while `holdPartial` is true) and the error is rethrown after every outlet was tried.
+   */
+  rebuildWindows(
+    load: (outletId: string, from: number, to: number) => Promise<StoredSample[]>,
+    lastTickAt: number | undefined,
+    now: number,
+  ): Promise<{ hours: number; failed: number }>;
+  /** While true, windows restored only partially are not judged (a background retry is pending). */
+  holdPartial: boolean;
   /** Rebuilds alarms, events and pending deliveries from the journal (at start). */
   restore(replay: Replay): { alarms: number; resumedDeliveries: number };
+  /**
+   * Queues notices that are not alarms of the book (heavy-pollution warning transitions): journaled
+   * (`q` with the notice snapshot, one fsync) before they are handed to the outbox, so a restart resends
+   * the unconfirmed ones. Ids already queued are skipped (never notified twice).
+   */
+  enqueueNotices(jobs: readonly NoticeJob[]): number;
+  /** Whether the notice (alarmId = warning id, eventSeq = its transition number) was ever queued. */
+  noticeQueued(alarmId: string, eventSeq: number): boolean;
+}
+
+export interface StoredSample {
+  t: number;
+  code: string;
+  value: number | undefined;
+  flag: string | undefined;
+}
+
+export interface NoticeJob {
+  id: string;
+  channelId: string;
+  eventSeq: number;
+  delivery: Delivery;
 }
 
 export function limitSourceText(l: ResolvedLimit, language: 'zh' | 'en'): string {
@@ -202,6 +239,90 @@ export function createEngine(deps: EngineDeps): Engine {
   const events = new Map<string, AlarmEvent[]>();
   const deliveries = new Map<string, Map<string, DeliveryView>>();
   const lastMirrorMs = new Map<string, number>();
+  /** Notice keys (`alarmId|eventSeq`) and delivery ids of notices outside the book (warnings). */
+  const noticeKeys = new Set<string>();
+  const noticeIds = new Set<string>();
+  const holdPartial = { on: false };
+
+  async function rebuildWindows(
+    load: (outletId: string, from: number, to: number) => Promise<StoredSample[]>,
+    lastTickAt: number | undefined,
+    now: number,
+  ): Promise<{ hours: number; failed: number }> {
+    // Hours closed by the last judging tick are judged; without one, only hours not yet due at `now`.
+    const judgedBy = lastTickAt ?? now;
+    const firstOpen = hourStartOf(judgedBy - HOUR_MS - lateMs, zone) + HOUR_MS;
+    const from = Math.max(
+      Math.min(firstOpen, dayStartOf(now, zone)),
+      hourStartOf(now - reopenMs, zone) + HOUR_MS,
+    );
+    let hours = 0;
+    let failed = 0;
+    let firstError: unknown;
+    for (const o of outlets.values()) {
+      if (o.site.station) continue;
+      for (let hs = from; hs <= now; hs += HOUR_MS) {
+        const existing = o.hours.get(hs);
+        if (existing && existing.restored !== 'partial') continue;
+        const w = newHourWindow(hs);
+        const judged = hs < firstOpen;
+        try {
+          // After one failure InfluxDB is taken as unreachable: the rest is marked, not queried.
+          if (firstError !== undefined) throw firstError;
+          for (const x of await load(o.site.outlet.id, hs, hs + HOUR_MS))
+            addSample(w, x.code, minuteIndex(x.t, hs), x.value, x.flag);
+        } catch (err) {
+          failed++;
+          firstError ??= err;
+          if (!judged) {
+            // Keep what arrives meanwhile; judged once the retry filled it (or gave up).
+            const keep = existing ?? w;
+            keep.restored = 'partial';
+            o.hours.set(hs, keep);
+          }
+          continue;
+        }
+        // Samples folded in since start (partial windows on a retry) join the stored ones; a sample
+        // present in both only repeats a value within its minute, which leaves the minute mean as is.
+        if (existing) for (const [code, cells] of existing.cells) mergeCells(w, code, cells);
+        w.restored = 'full';
+        hours++;
+        if (judged) {
+          // Judged before the restart: only its result is needed (the day's mean); not judged again.
+          const computed = computeHour(w, o.spec);
+          addLoads(computed, o.spec.medium);
+          o.hourResults.set(hs, computed);
+          w.judgedAt = judgedBy;
+          dayState(o, dayStartOf(hs, zone));
+        }
+        o.hours.set(hs, w);
+      }
+    }
+    if (firstError !== undefined && failed > 0) throw firstError;
+    return { hours, failed };
+  }
+
+  function mergeCells(w: HourWindow, code: string, cells: Map<number, MinuteCell>): void {
+    let mine = w.cells.get(code);
+    if (!mine) {
+      mine = new Map();
+      w.cells.set(code, mine);
+    }
+    for (const [minute, c] of cells) {
+      const m = mine.get(minute);
+      if (!m) {
+        mine.set(minute, { ...c, invalidFlags: { ...c.invalidFlags } });
+        continue;
+      }
+      m.samples += c.samples;
+      m.validSamples += c.validSamples;
+      m.validSum += c.validSum;
+      m.validMin = Math.min(m.validMin, c.validMin);
+      m.validMax = Math.max(m.validMax, c.validMax);
+      m.overRange += c.overRange;
+      for (const [f, n] of Object.entries(c.invalidFlags)) m.invalidFlags[f] = (m.invalidFlags[f] ?? 0) + n;
+    }
+  }
 
   const outlets = new Map<string, OutletState>();
   for (const site of deps.registry.entries()) {
@@ -624,6 +745,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const hs of starts) {
         const w = o.hours.get(hs) as HourWindow;
         if (hs + HOUR_MS + lateMs > now) break;
+        if (w.restored === 'partial' && holdPartial.on) continue;
         if (w.judgedAt === undefined || w.dirty) judgeHourWindow(o, w, now);
       }
       const days = [...o.days.values()].sort((a, b) => a.start - b.start);
@@ -641,6 +763,7 @@ export function createEngine(deps: EngineDeps): Engine {
         }
       }
     }
+    if (stats.hoursJudged > before.h || stats.daysJudged > before.d) journal.append([{ k: 't', at: now }]); // watermark: windows closed by `now` are judged
     escalations(now);
     for (const id of book.prune(MAX_ALARMS_IN_MEMORY)) {
       events.delete(id);
@@ -731,7 +854,41 @@ export function createEngine(deps: EngineDeps): Engine {
       apply(o, j, deps.now());
     },
     stats,
+    rebuildWindows,
+    get holdPartial() {
+      return holdPartial.on;
+    },
+    set holdPartial(v: boolean) {
+      holdPartial.on = v;
+    },
+    enqueueNotices(list) {
+      const fresh = list.filter((j) => !noticeIds.has(j.id));
+      if (fresh.length === 0) return 0;
+      const at = deps.now();
+      journal.append(
+        fresh.map((j) => ({
+          k: 'q' as const,
+          id: j.id,
+          alarmId: j.delivery.alarm.id,
+          eventSeq: j.eventSeq,
+          channelId: j.channelId,
+          transition: j.delivery.transition,
+          message: j.delivery.message,
+          at,
+          notice: { alarm: j.delivery.alarm, contactEmails: [...j.delivery.contactEmails] },
+        })),
+      );
+      for (const j of fresh) {
+        noticeIds.add(j.id);
+        noticeKeys.add(`${j.delivery.alarm.id}|${j.eventSeq}`);
+        outbox.enqueue({ ...j, attempts: 0 });
+      }
+      stats.notificationsQueued += fresh.length;
+      return fresh.length;
+    },
+    noticeQueued: (alarmId, eventSeq) => noticeKeys.has(`${alarmId}|${eventSeq}`),
     restore(replay) {
+      for (const k of replay.notices) noticeKeys.add(k);
       for (const [id, alarm] of replay.alarms) {
         book.restore(alarm, replay.maxSeq);
         events.set(id, [...(replay.events.get(id) ?? [])]);
@@ -740,6 +897,25 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const d of replay.deliveries.values()) {
         const q = d.queued;
         const last = d.attempts.at(-1);
+        if (q.notice) {
+          // A warning notice: not in the book, resent from its journaled snapshot.
+          noticeIds.add(q.id);
+          if (last?.status === 'sent' || last?.status === 'failed') continue;
+          outbox.enqueue({
+            id: q.id,
+            channelId: q.channelId,
+            eventSeq: q.eventSeq,
+            delivery: {
+              alarm: q.notice.alarm,
+              transition: q.transition,
+              message: q.message,
+              contactEmails: q.notice.contactEmails,
+            },
+            attempts: d.attempts.length,
+          });
+          resumed++;
+          continue;
+        }
         const view: DeliveryView = {
           id: q.id,
           channel: q.channelId,

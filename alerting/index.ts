@@ -4,11 +4,12 @@ import type { Registry, SiteEntry } from '../config/registry.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { type InfluxQueryTarget, influxQuery, quoteString, seriesRows } from '../ingest/influx-query.js';
 import type { Reading } from '../ingest/reading.js';
 import { createAuthenticator } from './api/auth.js';
 import { createAlarmApiPlugin } from './api/plugin.js';
 import type { AlertingConfig } from './config.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine, type Engine, type StoredSample } from './engine.js';
 import { type Channel, createChannel } from './notify/channels.js';
 import type { TransitionAnnotations } from './notify/grafana.js';
 import { createOutbox, type DeliveryJob, type Outbox } from './notify/outbox.js';
@@ -37,6 +38,38 @@ export interface AlertingDeps {
   onDelivered?: (job: DeliveryJob) => void;
   /** Grafana annotations of transitions (serve: when GRAFANA_URL and GRAFANA_TOKEN are set). */
   annotations?: TransitionAnnotations;
+  /**
+   * InfluxDB holding `emission_rtd` / `emission_minute` (serve: the ingest database): on start the
+   * windows open at the last stop are rebuilt from it. Without it, windows start empty after a restart.
+   */
+  influx?: InfluxQueryTarget;
+  /** Background retries of a failed rebuild (default 5, first after 2 s, doubling). */
+  rebuildRetry?: { attempts: number; initialMs: number };
+}
+
+/** Samples of one outlet in [from, to) from emission_rtd and emission_minute (one page: one hour). */
+export async function loadStoredSamples(
+  influx: InfluxQueryTarget,
+  outletId: string,
+  from: number,
+  to: number,
+): Promise<StoredSample[]> {
+  const where = `WHERE "outlet" = ${quoteString(outletId)} AND time >= ${from}ms AND time < ${to}ms GROUP BY "pollutant"`;
+  const q = ['emission_rtd', 'emission_minute']
+    .map((m) => `SELECT "value","flag" FROM "${m}" ${where} LIMIT 100000`)
+    .join('; ');
+  const out: StoredSample[] = [];
+  for (const statement of await influxQuery(influx, q)) {
+    for (const r of seriesRows(statement)) {
+      out.push({
+        t: Number(r.time),
+        code: String(r.pollutant),
+        value: typeof r.value === 'number' ? r.value : undefined,
+        flag: typeof r.flag === 'string' ? r.flag : undefined,
+      });
+    }
+  }
+  return out;
 }
 
 export interface Alerting {
@@ -50,6 +83,8 @@ export interface Alerting {
   /** Resolves when notifications queued so far are delivered (or failed) and mirror lines are written. */
   flush(): Promise<void>;
   readonly engine: Engine;
+  /** Resolves when the start-time window rebuild (including background retries) has finished. */
+  rebuilt(): Promise<void>;
   /** The notification outbox (heavy-pollution warnings are delivered through the same channels). */
   readonly outbox: Outbox;
 }
@@ -114,8 +149,68 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
   engineRef = engine;
 
   const tasks: ScheduledTask[] = [];
+  let retryTimer: NodeJS.Timeout | undefined;
+  let rebuildDone: () => void = () => {};
+  const rebuiltPromise = new Promise<void>((r) => {
+    rebuildDone = r;
+  });
   let started = false;
   let stopping: Promise<void> | undefined;
+
+  /**
+   * Rebuilds open windows from InfluxDB before readings are folded in. If InfluxDB cannot be read the
+   * windows are `restored: partial`, not judged while a bounded background retry is pending.
+   */
+  async function rebuild(
+    lastTickAt: number | undefined,
+  ): Promise<{ rebuiltHours?: number; rebuild?: string }> {
+    const influx = deps.influx;
+    if (!influx) {
+      rebuildDone();
+      return {};
+    }
+    const load = (outlet: string, from: number, to: number) => loadStoredSamples(influx, outlet, from, to);
+    try {
+      const r = await engine.rebuildWindows(load, lastTickAt, now());
+      rebuildDone();
+      return { rebuiltHours: r.hours };
+    } catch (err) {
+      log.warn(
+        { code: 'ALR_REBUILD_PARTIAL', err: errorMessage(err) },
+        'could not rebuild open windows from InfluxDB: restored partially, retrying in the background',
+      );
+      engine.holdPartial = true;
+      const retry = deps.rebuildRetry ?? { attempts: 5, initialMs: 2000 };
+      let attempt = 0;
+      const again = () => {
+        attempt++;
+        retryTimer = undefined;
+        engine
+          .rebuildWindows(load, lastTickAt, now())
+          .then((r) => {
+            engine.holdPartial = false;
+            rebuildDone();
+            log.info({ hours: r.hours, attempt }, 'open windows rebuilt from InfluxDB');
+          })
+          .catch((e: unknown) => {
+            if (attempt >= retry.attempts || stopping) {
+              engine.holdPartial = false;
+              rebuildDone();
+              log.warn(
+                { code: 'ALR_REBUILD_PARTIAL', err: errorMessage(e), attempts: attempt },
+                'gave up rebuilding open windows: they are judged with the data received since start',
+              );
+              return;
+            }
+            retryTimer = setTimeout(again, retry.initialMs * 2 ** attempt);
+            retryTimer.unref();
+          });
+      };
+      retryTimer = setTimeout(again, retry.initialMs);
+      retryTimer.unref();
+      return { rebuild: 'partial' };
+    }
+  }
 
   function tick(at?: number) {
     try {
@@ -130,6 +225,7 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
   return {
     engine,
     outbox,
+    rebuilt: () => rebuiltPromise,
     httpPlugin: createAlarmApiPlugin({
       engine,
       auth: createAuthenticator(config.api.tokens),
@@ -149,6 +245,7 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
       const opened = openJournal(config.stateDir, log);
       journal = opened.journal;
       const restored = engine.restore(opened.replay);
+      const rebuilt = await rebuild(opened.replay.lastTickAt);
       started = true;
       if (config.scheduler === 'cron') {
         const lateMin = config.latenessMinutes;
@@ -172,6 +269,7 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
           records: opened.replay.records,
           skipped: opened.replay.skipped,
           ...restored,
+          ...rebuilt,
           channels: channels.size,
           routes: config.routes.length,
           standards: library.sets.size,
@@ -187,6 +285,8 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
     },
     stop(deadlineMs = 10_000) {
       stopping ??= (async () => {
+        clearTimeout(retryTimer);
+        rebuildDone();
         for (const t of tasks.splice(0)) await Promise.resolve(t.destroy()).catch(() => {});
         await outbox.stop(deadlineMs);
         await mirror?.stop(deadlineMs);

@@ -80,9 +80,21 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
       onFailure: (kind, reason) => failures.inc({ kind, reason }),
     });
   }
+  // InfluxQL reads of the alerting engine (window rebuild on start) and heavy-pollution verification.
+  const influxRead = {
+    url: config.influx.url,
+    ...(config.influx.db !== undefined ? { db: config.influx.db } : {}),
+    ...(config.influx.api === 'v1'
+      ? {
+          ...(config.influx.username !== undefined ? { username: config.influx.username } : {}),
+          ...(config.influx.password !== undefined ? { password: config.influx.password } : {}),
+        }
+      : {}),
+  };
   const alerting = config.alerting.enabled
     ? createAlerting(config.alerting, {
         registry,
+        influx: influxRead,
         log: log.child({ component: 'alerting' }),
         clock,
         writeLines: (lines) => buffer.enqueue(lines),
@@ -99,16 +111,7 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
           engine: alerting.engine,
           outbox: alerting.outbox,
           auth: createAuthenticator(config.alerting.api.tokens),
-          influx: {
-            url: config.influx.url,
-            ...(config.influx.db !== undefined ? { db: config.influx.db } : {}),
-            ...(config.influx.api === 'v1'
-              ? {
-                  ...(config.influx.username !== undefined ? { username: config.influx.username } : {}),
-                  ...(config.influx.password !== undefined ? { password: config.influx.password } : {}),
-                }
-              : {}),
-          },
+          influx: influxRead,
           writeLines: (lines) => buffer.enqueue(lines),
           log: log.child({ component: 'heavy-pollution' }),
           now: () => clock.now(),

@@ -48,6 +48,8 @@ export interface HourWindow {
   device: Map<string, DeviceValue>;
   judgedAt?: number;
   dirty: boolean;
+  /** Rebuilt after a restart from InfluxDB; `partial` while InfluxDB could not be read (retried). */
+  restored?: 'full' | 'partial';
 }
 
 export function newHourWindow(start: number): HourWindow {

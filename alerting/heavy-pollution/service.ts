@@ -70,6 +70,8 @@ const RULE_BY_MEASURE: Record<'stop' | 'limit' | 'cap', RuleId> = {
 };
 const HP_RULES: readonly RuleId[] = ['hp_stop', 'hp_limit', 'hp_cap'];
 const MAX_STATION_HOURS = 24 * 3;
+/** Bound of the closed days re-closed at once after late data (the re-open horizon is far shorter). */
+const MAX_RECLOSE_DAYS = 14;
 const MAX_REGION_DAYS = 60;
 
 export interface HeavyPollutionDeps {
@@ -132,6 +134,10 @@ interface StationHour {
 interface StationState {
   site: SiteEntry;
   open: Map<number, StationHour>;
+  /** Accumulators of closed hours within the re-open horizon (late data is added to them). */
+  closedAcc: Map<number, StationHour>;
+  /** Closed hours that received late data: recomputed at the next tick. */
+  dirty: Set<number>;
   /** Closed hours: code → hourly mean (μg/m³, CO mg/m³). */
   hours: Map<number, Map<string, number>>;
 }
@@ -147,6 +153,9 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
   const { config, registry, engine, log } = deps;
   const zone = registry.timeZone;
   const lateMs = deps.alerting.latenessMinutes * 60_000;
+  const reopenMs = deps.alerting.reopenHours * HOUR_MS;
+  /** Closed station hours are kept for moving means (24 h) of every hour late data can still reach. */
+  const keepHours = Math.max(MAX_STATION_HOURS, deps.alerting.reopenHours + 48);
   const aqiOpts: AqiOptions = { rounding: config.aqiRounding };
   const verify: VerifySettings = { stopFlowShare: config.stopFlowShare, stopO2Below: config.stopO2Below };
   const gradeMeasures = config.defaultMeasures as GradeMeasures;
@@ -156,7 +165,13 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
 
   const stations = new Map<string, StationState>();
   for (const s of registry.stations())
-    stations.set(s.outlet.id, { site: s, open: new Map(), hours: new Map() });
+    stations.set(s.outlet.id, {
+      site: s,
+      open: new Map(),
+      closedAcc: new Map(),
+      dirty: new Set(),
+      hours: new Map(),
+    });
   const regionDays = new Map<string, DailyAqiPoint[]>();
   const regionLastDay = new Map<string, number>();
   /** Hours verified per warning and outlet (newest hour start). */
@@ -172,8 +187,19 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     if (reading.kind !== 'rtd' && reading.kind !== 'minute' && reading.kind !== 'hour') return;
     const hs = hourStartOf(reading.dataTime.getTime(), zone);
     let h = st.open.get(hs);
+    if (!h && st.hours.has(hs)) {
+      // Hour already closed: late data within the re-open horizon re-opens it (recomputed at the next
+      // tick: station and regional aqi_hour, affected days, the observed-period proposal); older data
+      // is not aggregated.
+      if (hs + HOUR_MS < deps.now() - reopenMs) return;
+      h = st.closedAcc.get(hs);
+      if (!h) {
+        h = { sums: new Map(), direct: new Map(), closed: true };
+        st.closedAcc.set(hs, h);
+      }
+      st.dirty.add(hs);
+    }
     if (!h) {
-      if (st.hours.has(hs)) return; // hour already closed: late data is not re-judged (documented)
       h = { sums: new Map(), direct: new Map(), closed: false };
       st.open.set(hs, h);
     }
@@ -238,43 +264,83 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     return { measurement, tags, fields, timeMs: t };
   }
 
-  function closeHours(now: number): number {
+  function meansOf(h: StationHour): Map<string, number> {
+    const means = new Map<string, number>(h.direct);
+    for (const [code, x] of h.sums) if (!means.has(code) && x.n > 0) means.set(code, x.sum / x.n);
+    return means;
+  }
+
+  /** Station aqi_hour line of a closed hour (and its inputs, for the regional mean). */
+  function stationHourLine(st: StationState, hs: number, lines: string[]) {
+    const x = hourInputs(st, hs);
+    const r = hourlyAqi(x, aqiOpts);
+    if (r)
+      lines.push(toLineProtocol(aqiPoint('aqi_hour', r, st.site.enterprise.region, st.site.outlet.id, hs)));
+  }
+
+  /** Regional hourly AQI: mean of the concentrations of the region's stations that closed that hour. */
+  function regionHourLine(region: string, hs: number, lines: string[]) {
+    const xs: Parameters<typeof hourlyAqi>[0][] = [];
+    for (const st of stations.values())
+      if (st.site.enterprise.region === region && st.hours.has(hs)) xs.push(hourInputs(st, hs));
+    if (xs.length === 0) return;
+    const r = hourlyAqi(meanInputs(xs), aqiOpts);
+    if (r) lines.push(toLineProtocol(aqiPoint('aqi_hour', r, region, undefined, hs)));
+  }
+
+  /**
+   * Closes due hours and recomputes closed hours that received late data. Returns the number of hours
+   * closed or recomputed and, per region, the hours touched (days already closed that contain one of
+   * them, or whose 24-h / 8-h means reach them, are re-closed).
+   */
+  function closeHours(now: number): { n: number; touched: Map<string, Set<number>> } {
     let n = 0;
     const lines: string[] = [];
-    const byRegionHour = new Map<string, Map<number, Parameters<typeof hourlyAqi>[0][]>>();
+    const regionHours = new Map<string, Set<number>>();
+    const touched = new Map<string, Set<number>>();
+    const touch = (region: string, hs: number) => {
+      const t = touched.get(region) ?? new Set<number>();
+      t.add(hs);
+      touched.set(region, t);
+    };
     for (const st of stations.values()) {
+      const region = st.site.enterprise.region;
+      const rh = regionHours.get(region) ?? new Set<number>();
+      regionHours.set(region, rh);
       const due = [...st.open.keys()].filter((hs) => hs + HOUR_MS + lateMs <= now).sort((a, b) => a - b);
       for (const hs of due) {
         const h = st.open.get(hs) as StationHour;
         st.open.delete(hs);
-        const means = new Map<string, number>(h.direct);
-        for (const [code, s] of h.sums) if (!means.has(code) && s.n > 0) means.set(code, s.sum / s.n);
-        st.hours.set(hs, means);
-        const x = hourInputs(st, hs);
-        const r = hourlyAqi(x, aqiOpts);
-        const region = st.site.enterprise.region;
-        if (r) lines.push(toLineProtocol(aqiPoint('aqi_hour', r, region, st.site.outlet.id, hs)));
-        let m = byRegionHour.get(region);
-        if (!m) {
-          m = new Map();
-          byRegionHour.set(region, m);
-        }
-        const list = m.get(hs) ?? [];
-        list.push(x);
-        m.set(hs, list);
+        h.closed = true;
+        st.hours.set(hs, meansOf(h));
+        if (hs + HOUR_MS >= now - reopenMs) st.closedAcc.set(hs, h);
+        stationHourLine(st, hs, lines);
+        rh.add(hs);
+        touch(region, hs);
         n++;
       }
-      for (const hs of st.hours.keys()) if (hs < now - MAX_STATION_HOURS * HOUR_MS) st.hours.delete(hs);
-    }
-    // Regional hourly AQI: mean of the stations' concentrations (HJ 663 city practice, verify).
-    for (const [region, m] of byRegionHour) {
-      for (const [hs, xs] of m) {
-        const r = hourlyAqi(meanInputs(xs), aqiOpts);
-        if (r) lines.push(toLineProtocol(aqiPoint('aqi_hour', r, region, undefined, hs)));
+      // Late data: the hour's means change, and so do the moving means of the 23 hours after it.
+      const late = [...st.dirty].sort((a, b) => a - b);
+      st.dirty.clear();
+      const again = new Set<number>();
+      for (const hs of late) {
+        const h = st.closedAcc.get(hs);
+        if (!h) continue;
+        st.hours.set(hs, meansOf(h));
+        for (let t = hs; t < hs + 24 * HOUR_MS; t += HOUR_MS) if (st.hours.has(t)) again.add(t);
+        n++;
       }
+      for (const hs of again) {
+        stationHourLine(st, hs, lines);
+        rh.add(hs);
+        touch(region, hs);
+      }
+      for (const hs of st.hours.keys()) if (hs < now - keepHours * HOUR_MS) st.hours.delete(hs);
+      for (const hs of st.closedAcc.keys()) if (hs + HOUR_MS < now - reopenMs) st.closedAcc.delete(hs);
     }
+    for (const [region, hs] of regionHours) for (const t of hs) regionHourLine(region, t, lines);
     mirror.push(lines);
-    return n;
+    return { n, touched };
   }
 
   function meanInputs<T extends object>(xs: readonly T[]): T {
@@ -318,39 +384,50 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     return x;
   }
 
-  function closeDays(now: number): number {
-    let n = 0;
-    const lines: string[] = [];
+  function stationsByRegion(): Map<string, StationState[]> {
     const regions = new Map<string, StationState[]>();
     for (const st of stations.values()) {
       const list = regions.get(st.site.enterprise.region) ?? [];
       list.push(st);
       regions.set(st.site.enterprise.region, list);
     }
-    for (const [region, sts] of regions) {
+    return regions;
+  }
+
+  /** Station and regional aqi_day of one day; the regional daily AQI (or undefined). */
+  function dayAqi(region: string, sts: readonly StationState[], ds: number, de: number, lines: string[]) {
+    const inputs: Parameters<typeof dailyAqi>[0][] = [];
+    for (const st of sts) {
+      const x = stationDay(st, ds, de);
+      const r = dailyAqi(x, aqiOpts);
+      if (r) {
+        lines.push(toLineProtocol(aqiPoint('aqi_day', r, region, st.site.outlet.id, ds)));
+        inputs.push(x);
+      }
+    }
+    const r = inputs.length > 0 ? dailyAqi(meanInputs(inputs), aqiOpts) : undefined;
+    if (r) lines.push(toLineProtocol(aqiPoint('aqi_day', r, region, undefined, ds)));
+    return r;
+  }
+
+  function closeDays(now: number, touched: ReadonlyMap<string, ReadonlySet<number>>): number {
+    let n = 0;
+    const lines: string[] = [];
+    for (const [region, sts] of stationsByRegion()) {
       const hoursSeen = sts.flatMap((s) => [...s.hours.keys()]);
       if (hoursSeen.length === 0) continue;
+      n += recloseDays(region, sts, touched.get(region), lines);
       let ds = regionLastDay.get(region) ?? dayStartOf(Math.min(...hoursSeen), zone);
       for (let guard = 0; guard < 400; guard++) {
         const de = dayEndOf(ds, zone);
         if (de + lateMs > now) break;
-        const inputs: Parameters<typeof dailyAqi>[0][] = [];
-        for (const st of sts) {
-          const x = stationDay(st, ds, de);
-          const r = dailyAqi(x, aqiOpts);
-          if (r) {
-            lines.push(toLineProtocol(aqiPoint('aqi_day', r, region, st.site.outlet.id, ds)));
-            inputs.push(x);
-          }
-        }
-        const r = inputs.length > 0 ? dailyAqi(meanInputs(inputs), aqiOpts) : undefined;
+        const r = dayAqi(region, sts, ds, de, lines);
         if (r) {
-          lines.push(toLineProtocol(aqiPoint('aqi_day', r, region, undefined, ds)));
           const days = regionDays.get(region) ?? [];
           days.push({ day: ds, aqi: r.aqi });
           if (days.length > MAX_REGION_DAYS) days.splice(0, days.length - MAX_REGION_DAYS);
           regionDays.set(region, days);
-          propose(region, days, sts[0] as StationState, ds, de, lines);
+          propose(region, days, sts[0] as StationState, ds, de, lines, false);
         }
         n++;
         ds = de;
@@ -358,6 +435,56 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
       }
     }
     mirror.push(lines);
+    return n;
+  }
+
+  /**
+   * Late data: days already closed that contain a touched hour (or whose O3 8-h maximum reaches one:
+   * up to 7 hours into the next day) are recomputed, and the observed-period proposal of every closed
+   * day from the first of them on is re-run with corrected values (a run can end, start or change
+   * level).
+   */
+  function recloseDays(
+    region: string,
+    sts: readonly StationState[],
+    touched: ReadonlySet<number> | undefined,
+    lines: string[],
+  ): number {
+    const last = regionLastDay.get(region);
+    if (!touched || touched.size === 0 || last === undefined) return 0;
+    const affected = new Set<number>();
+    for (const hs of touched) {
+      for (const t of [hs, hs + 7 * HOUR_MS]) {
+        const ds = dayStartOf(t, zone);
+        if (ds < last) affected.add(ds);
+      }
+    }
+    if (affected.size === 0) return 0;
+    const first = Math.min(...affected);
+    let days = regionDays.get(region) ?? [];
+    let n = 0;
+    for (let ds = first, guard = 0; ds < last && guard < MAX_RECLOSE_DAYS; guard++) {
+      const de = dayEndOf(ds, zone);
+      if (affected.has(ds)) {
+        const r = dayAqi(region, sts, ds, de, lines);
+        days = days.filter((d) => d.day !== ds);
+        if (r) days.push({ day: ds, aqi: r.aqi });
+        days.sort((a, b) => a.day - b.day);
+        n++;
+      }
+      if (days.some((d) => d.day === ds) || affected.has(ds))
+        propose(
+          region,
+          days.filter((d) => d.day <= ds),
+          sts[0] as StationState,
+          ds,
+          de,
+          lines,
+          true,
+        );
+      ds = de;
+    }
+    regionDays.set(region, days);
     return n;
   }
 
@@ -379,9 +506,38 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     ds: number,
     de: number,
     lines: string[],
+    correcting: boolean,
   ): void {
     const t = thresholdsFor(config, region);
-    const obs = observedLevel(days, t);
+    const obs = days.at(-1)?.day === ds ? observedLevel(days, t) : undefined;
+    if (correcting) {
+      // Re-closed day: a proposal of another level (or of none) made for this day is withdrawn or
+      // corrected through the lifecycle (a window re-judged below: `correct`).
+      for (const level of LEVELS) {
+        if (level === obs?.level) continue;
+        const open = engine.listAlarms({
+          outlet: `region-${region}`,
+          rule: 'hp_observed',
+          pollutant: level,
+          state: ['active', 'acknowledged'],
+          limit: 10,
+          offset: 0,
+        }).items;
+        if (!open.some((a) => a.windows.includes(ds))) continue;
+        engine.raise(
+          {
+            key: { outletId: `region-${region}`, pollutant: level, rule: 'hp_observed' },
+            kind: 'below',
+            windowStart: ds,
+            windowEnd: de,
+            basis: 'measured',
+            clearFor: {},
+            reason: 'late ambient data: the day no longer meets this level',
+          },
+          regionSite(region, any),
+        );
+      }
+    }
     if (!obs) return;
     const limit = obs.level === 'yellow' ? t.heavyAbove : t.severeAbove;
     const textZh = `观测到重污染，建议预警级别 ${LEVEL_ZH[obs.level]}（${RESPONSE_ZH[obs.level]}响应）：连续 ${obs.runDays} 天日 AQI > ${t.heavyAbove}，其中 ${obs.severeDays} 天 > ${t.severeAbove}；最近一日 AQI ${obs.lastAqi}。须由主管部门决定是否发布。`;
@@ -549,9 +705,10 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
           who: e.id,
         });
     }
-    for (const j of jobs) {
-      // Attempts are journalled by the outbox's record hook (alarm journal, alarmId = warning id).
-      deps.outbox.enqueue({
+    // Journaled (queue records with the notice snapshot, fsync) before the outbox sees them: a crash
+    // mid-delivery resends on start what was not confirmed; attempts are journaled by the outbox hook.
+    engine.enqueueNotices(
+      jobs.map((j) => ({
         id: `${w.id}-${seq}-${j.who}-${j.channelId}`,
         channelId: j.channelId,
         eventSeq: seq,
@@ -561,9 +718,30 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
           message: j.msg,
           contactEmails: j.emails,
         },
-        attempts: 0,
-      });
+      })),
+    );
+  }
+
+  /**
+   * Start: a warning transition saved but never queued (crash between the two) is notified now. Only
+   * the newest transition of a warning can be in that state; transitions older than the re-open horizon
+   * are left alone (a journal from before notices were queued must not re-announce old warnings).
+   */
+  function renotifyUnqueued(now: number): number {
+    let n = 0;
+    const horizon = now - deps.alerting.reopenHours * HOUR_MS;
+    for (const w of store?.warnings.values() ?? []) {
+      const seq = w.history.length;
+      const last = w.history[seq - 1];
+      if (!last || last.at < horizon || engine.noticeQueued(w.id, seq)) continue;
+      notify(w, last.transition, seq, now);
+      log.warn(
+        { warning: w.id, transition: last.transition, seq },
+        'warning transition had no queued notification (crash): notified now',
+      );
+      n++;
     }
+    return n;
   }
 
   const lastPointMs = new Map<string, number>();
@@ -1327,12 +1505,16 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
     },
     start() {
       store ??= openWarningStore(deps.alerting.stateDir);
-      log.info({ warnings: store.warnings.size, stations: stations.size }, 'heavy-pollution started');
+      const renotified = renotifyUnqueued(deps.now());
+      log.info(
+        { warnings: store.warnings.size, stations: stations.size, renotified },
+        'heavy-pollution started',
+      );
     },
     async tick(at) {
       const now = at ?? deps.now();
-      const hours = closeHours(now);
-      const days = closeDays(now);
+      const { n: hours, touched } = closeHours(now);
+      const days = closeDays(now, touched);
       const verified = await verifyAll(now);
       return { hours, days, verified };
     },

@@ -14,8 +14,11 @@ import type { RenderedMessage } from '../notify/render.js';
  *
  * Records:
  * - `{"k":"a","e":AlarmEvent,"s":Alarm}`: a transition and the alarm's snapshot after it;
- * - `{"k":"q",…}`: a delivery queued (channel, event, rendered message), so a restart resumes it;
+ * - `{"k":"q",…}`: a delivery queued (channel, event, rendered message), so a restart resumes it; a
+ *   notice that is not an alarm of the book (heavy-pollution warning transitions) carries `notice`, the
+ *   snapshot the channels need (its Alarm-shaped view and contact e-mails);
  * - `{"k":"d",…}`: one delivery attempt (sent / retry / failed).
+ * - `{"k":"t","at":ms}`: a tick that judged windows (watermark: windows closed by `at` are judged).
  * Replay keeps the last snapshot per alarm. A torn last line (crash mid-write) is cut off on open.
  */
 export interface QueuedRecord {
@@ -26,12 +29,16 @@ export interface QueuedRecord {
   transition: AlarmEvent['transition'];
   message: RenderedMessage;
   at: number;
+  /** Notices outside the alarm book (warning transitions): what a restart needs to resend them. */
+  notice?: { alarm: Alarm; contactEmails: string[] };
 }
 
 export type JournalRecord =
   | { k: 'a'; e: AlarmEvent; s: Alarm }
   | ({ k: 'q' } & QueuedRecord)
-  | ({ k: 'd' } & AttemptRecord);
+  | ({ k: 'd' } & AttemptRecord)
+  /** A tick that judged windows: hours closed by `at` are judged (rebuild of open windows on start). */
+  | { k: 't'; at: number };
 
 export interface DeliveryState {
   queued: QueuedRecord;
@@ -42,7 +49,14 @@ export interface Replay {
   alarms: Map<string, Alarm>;
   events: Map<string, AlarmEvent[]>;
   deliveries: Map<string, DeliveryState>;
+  /**
+   * Notices (`alarmId|eventSeq`) with a queued delivery or an attempt on record: a warning transition
+   * in this set has been handed to the outbox and is never notified again from scratch.
+   */
+  notices: Set<string>;
   maxSeq: number;
+  /** Time of the newest tick that judged a window (absent in journals from before it was recorded). */
+  lastTickAt?: number;
   records: number;
   skipped: number;
   /** Byte length of the intact prefix (a torn last line is cut off on open). */
@@ -62,6 +76,7 @@ export function replayJournal(path: string, log?: Logger): Replay {
     alarms: new Map(),
     events: new Map(),
     deliveries: new Map(),
+    notices: new Set(),
     maxSeq: 0,
     records: 0,
     skipped: 0,
@@ -121,11 +136,18 @@ function apply(r: Replay, rec: JournalRecord): void {
     case 'q': {
       const { k: _k, ...queued } = rec;
       r.deliveries.set(rec.id, { queued, attempts: [] });
+      if (rec.notice) r.notices.add(`${rec.alarmId}|${rec.eventSeq}`);
       break;
     }
+    case 't':
+      if (r.lastTickAt === undefined || rec.at > r.lastTickAt) r.lastTickAt = rec.at;
+      break;
     case 'd': {
       const { k: _k, ...attempt } = rec;
-      r.deliveries.get(rec.id)?.attempts.push(attempt);
+      const d = r.deliveries.get(rec.id);
+      if (d) d.attempts.push(attempt);
+      // An attempt without its queue record: a warning notice journaled before notices were queued.
+      else if (!r.alarms.has(rec.alarmId)) r.notices.add(`${rec.alarmId}|${rec.eventSeq}`);
       break;
     }
   }
