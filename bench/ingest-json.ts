@@ -15,7 +15,7 @@ import { findFreePort, startLocalInfluxd } from '../cli/local-influxd.js';
 import { influxQueryOne, seriesRows } from '../ingest/influx-query.js';
 import { generateRegistry } from '../simulator/generate-registry.js';
 import { runCli } from '../test/support/cli-process.js';
-import { coreShare, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
+import { coresBetween, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -123,13 +123,7 @@ async function main(): Promise<void> {
   const acked = Number(finished.acked);
   const wallSec = (simDone - t0) / 1000;
   const storeSec = (storedAt - t0) / 1000;
-  const cpu = Object.fromEntries(
-    Object.keys(pids).map((k) => {
-      const a = before[k];
-      const b = afterSim[k];
-      return [k, a && b ? Number(coreShare(a, b).toFixed(2)) : null];
-    }),
-  );
+  const cpu = coresBetween(before, afterSim);
   const result = {
     date: new Date().toISOString(),
     gateways: GATEWAYS,

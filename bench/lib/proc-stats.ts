@@ -52,3 +52,17 @@ export function watchPeakRss(pids: Record<string, number>, everyMs = 250) {
     },
   };
 }
+
+/** Cores used by each named process between two sets of samples (null when a sample is missing). */
+export function coresBetween(
+  before: Record<string, CpuSample | undefined>,
+  after: Record<string, CpuSample | undefined>,
+): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.keys(before).map((k) => {
+      const a = before[k];
+      const b = after[k];
+      return [k, a && b ? Number(coreShare(a, b).toFixed(2)) : null];
+    }),
+  );
+}
