@@ -102,6 +102,29 @@ function judgeValue(c: Candidate, s: JudgeSettings): Judgement {
   return { ...base, kind: 'below', clearFor };
 }
 
+/**
+ * An exceedance candidate for a window: judged on the 折算 mean when the outlet has a reference O2
+ * (regulations.md §1.3), else on the measured mean.
+ */
+function exceedanceCandidate(
+  outletId: string,
+  rule: 'hourly_zs_exceedance' | 'daily_exceedance',
+  agg: Pick<HourAggregate, 'code' | 'start' | 'end' | 'mean' | 'zsMean' | 'valid' | 'zsValid'>,
+  limit: ResolvedLimit,
+  zs: boolean,
+): Candidate {
+  return {
+    key: { outletId, pollutant: agg.code, rule },
+    windowStart: agg.start,
+    windowEnd: agg.end,
+    value: zs ? agg.zsMean : agg.mean,
+    valid: zs ? agg.zsValid : agg.valid,
+    basis: zs ? 'zs' : 'measured',
+    limit,
+    level: 'exceedance',
+  };
+}
+
 /** Hourly rules for one code of one outlet (gas 折算 exceedance, water hourly warning). */
 export function judgeHour(
   outletId: string,
@@ -115,16 +138,7 @@ export function judgeHour(
   if (medium === 'gas') {
     if (limit.averaging !== 'hour') return undefined;
     const zs = referenceO2 !== undefined;
-    const c: Candidate = {
-      key: { outletId, pollutant: agg.code, rule: 'hourly_zs_exceedance' },
-      windowStart: agg.start,
-      windowEnd: agg.end,
-      value: zs ? agg.zsMean : agg.mean,
-      valid: zs ? agg.zsValid : agg.valid,
-      basis: zs ? 'zs' : 'measured',
-      limit,
-      level: 'exceedance',
-    };
+    const c = exceedanceCandidate(outletId, 'hourly_zs_exceedance', agg, limit, zs);
     if (!agg.valid) c.invalidReason = `valid minutes ${agg.validMinutes ?? 0} below the minimum`;
     else if (zs && !agg.zsValid) c.invalidReason = 'no valid O2 for 折算 (missing or ≥ 21 %)';
     return judgeValue(c, s);
@@ -153,17 +167,7 @@ export function judgeDay(
   s: JudgeSettings,
 ): Judgement | undefined {
   if (limit.averaging !== 'day') return undefined;
-  const zs = referenceO2 !== undefined;
-  const c: Candidate = {
-    key: { outletId, pollutant: agg.code, rule: 'daily_exceedance' },
-    windowStart: agg.start,
-    windowEnd: agg.end,
-    value: zs ? agg.zsMean : agg.mean,
-    valid: zs ? agg.zsValid : agg.valid,
-    basis: zs ? 'zs' : 'measured',
-    limit,
-    level: 'exceedance',
-  };
+  const c = exceedanceCandidate(outletId, 'daily_exceedance', agg, limit, referenceO2 !== undefined);
   if (waterTempC !== undefined) c.waterTempC = waterTempC;
   if (!c.valid) c.invalidReason = `valid hours ${agg.validHours} below the minimum`;
   return judgeValue(c, s);
