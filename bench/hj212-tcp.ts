@@ -17,7 +17,7 @@ import { influxQueryOne, seriesRows } from '../ingest/influx-query.js';
 import { generateRegistry } from '../simulator/generate-registry.js';
 import { readReport } from '../simulator/report.js';
 import { runCli } from '../test/support/cli-process.js';
-import { coresBetween, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
+import { coresBetween, sampleAll, watchPeakRss } from './lib/proc-stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -115,12 +115,12 @@ async function main(): Promise<void> {
     { env: { LOG_LEVEL: 'info' }, logFile: join(dir, 'simulate.log') },
   );
   const pids = { simulator: sim.pid, serve: serve.pid, influxd: influxd.pid };
-  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sampleProcess(pid)]));
+  const before = sampleAll(pids);
   const rss = watchPeakRss(pids);
   const t0 = performance.now();
   const finished = await sim.waitForLog('simulation finished');
   const simDone = performance.now();
-  const afterSim = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sampleProcess(pid)]));
+  const afterSim = sampleAll(pids);
 
   let stored = 0;
   for (let i = 0; i < 600 && stored < expectedPoints; i++) {

@@ -66,3 +66,8 @@ export function coresBetween(
     }),
   );
 }
+
+/** One sample of each named process. */
+export function sampleAll(pids: Record<string, number>): Record<string, CpuSample | undefined> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, sampleProcess(pid)]));
+}
