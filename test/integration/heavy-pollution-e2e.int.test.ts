@@ -5,14 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type HttpReceiver, startHttpReceiver } from '../../alerting/testing/harness.js';
 import { type LocalInfluxd, startLocalInfluxd } from '../../cli/local-influxd.js';
-import { type RunningService, startService } from '../../cli/serve.js';
-import { loadAppConfig } from '../../config/app-config.js';
+import type { RunningService } from '../../cli/serve.js';
 import { loadRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { publishAmbient } from '../../simulator/ambient.js';
 import { parseScenario } from '../../simulator/scenario.js';
 import { createSimulation } from '../../simulator/simulation.js';
+import { startTestService } from '../support/service.js';
 
 /**
  * 重污染天气 end to end: ambient stations (MQTT) → AQI → observed-period proposals; a declared orange
@@ -111,28 +111,21 @@ beforeAll(async () => {
       heavyPollution: { enterpriseChannels: ['ent'] },
     }),
   );
-  const config = loadAppConfig({
-    EMISSIONS_REGISTRY: registryFile,
-    EMISSIONS_CONFIG_FILE: configFile,
-    SPOOL_DIR: join(dir, 'spool'),
-    MQTT_HOST: '127.0.0.1',
-    MQTT_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    HJ212_TCP_HOST: '127.0.0.1',
-    HJ212_TCP_PORT: '0',
-    WRITE_FLUSH_INTERVAL_MS: '100',
-    INFLUX_API: 'v1',
-    INFLUX_URL: influxd.url,
-    INFLUX_DB: 'hp',
-    ALERTING_ENABLED: 'true',
-    ALERTING_SCHEDULER: 'manual',
-    ALERTING_STATE_DIR: join(dir, 'state'),
-    ALERTING_API_TOKENS: `duty:officer:${TOKEN}`,
-    ALERTING_REMINDER_MINUTES: '0',
-    HEAVY_POLLUTION_ENABLED: 'true',
+  service = await startTestService({
+    registryFile: registryFile,
+    influx: { INFLUX_API: 'v1', INFLUX_URL: influxd.url, INFLUX_DB: 'hp' },
+    env: {
+      EMISSIONS_CONFIG_FILE: configFile,
+      SPOOL_DIR: join(dir, 'spool'),
+      ALERTING_ENABLED: 'true',
+      ALERTING_SCHEDULER: 'manual',
+      ALERTING_STATE_DIR: join(dir, 'state'),
+      ALERTING_API_TOKENS: `duty:officer:${TOKEN}`,
+      ALERTING_REMINDER_MINUTES: '0',
+      HEAVY_POLLUTION_ENABLED: 'true',
+    },
+    clock: { now: () => now },
   });
-  service = await startService(config, { log: createLogger({ level: 'silent' }), clock: { now: () => now } });
 }, 60_000);
 
 afterAll(async () => {

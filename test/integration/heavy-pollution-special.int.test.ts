@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type HttpReceiver, startHttpReceiver } from '../../alerting/testing/harness.js';
 import { type LocalInfluxd, startLocalInfluxd } from '../../cli/local-influxd.js';
-import { type RunningService, startService } from '../../cli/serve.js';
-import { loadAppConfig } from '../../config/app-config.js';
+import type { RunningService } from '../../cli/serve.js';
 import { loadRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { parseScenario } from '../../simulator/scenario.js';
 import { createSimulation } from '../../simulator/simulation.js';
+import { startTestService } from '../support/service.js';
 
 /**
  * 特护期 (special protection period) end to end: `heavyPollution.specialPeriods` gives 特护区 a one-day
@@ -76,27 +76,20 @@ beforeAll(async () => {
       },
     }),
   );
-  const config = loadAppConfig({
-    EMISSIONS_REGISTRY: join(dir, 'registry.yaml'),
-    EMISSIONS_CONFIG_FILE: join(dir, 'config.yaml'),
-    SPOOL_DIR: join(dir, 'spool'),
-    MQTT_HOST: '127.0.0.1',
-    MQTT_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    HJ212_TCP_HOST: '127.0.0.1',
-    HJ212_TCP_PORT: '0',
-    WRITE_FLUSH_INTERVAL_MS: '100',
-    INFLUX_API: 'v1',
-    INFLUX_URL: influxd.url,
-    INFLUX_DB: 'special',
-    ALERTING_ENABLED: 'true',
-    ALERTING_SCHEDULER: 'manual',
-    ALERTING_STATE_DIR: join(dir, 'state'),
-    ALERTING_REMINDER_MINUTES: '0',
-    HEAVY_POLLUTION_ENABLED: 'true',
+  service = await startTestService({
+    registryFile: join(dir, 'registry.yaml'),
+    influx: { INFLUX_API: 'v1', INFLUX_URL: influxd.url, INFLUX_DB: 'special' },
+    env: {
+      EMISSIONS_CONFIG_FILE: join(dir, 'config.yaml'),
+      SPOOL_DIR: join(dir, 'spool'),
+      ALERTING_ENABLED: 'true',
+      ALERTING_SCHEDULER: 'manual',
+      ALERTING_STATE_DIR: join(dir, 'state'),
+      ALERTING_REMINDER_MINUTES: '0',
+      HEAVY_POLLUTION_ENABLED: 'true',
+    },
+    clock: { now: () => now },
   });
-  service = await startService(config, { log: createLogger({ level: 'silent' }), clock: { now: () => now } });
 }, 60_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningService, startService } from '../../cli/serve.js';
 import { loadAppConfig } from '../../config/app-config.js';
-import { systemClock } from '../../core/clock.js';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 
 /** Starts `serve` in-process on free loopback ports against a given InfluxDB target. */
@@ -12,6 +12,8 @@ export async function startTestService(opts: {
   influx: Record<string, string>;
   env?: Record<string, string>;
   log?: Logger;
+  /** Simulated time for rule engines; the system clock by default. */
+  clock?: Clock;
 }): Promise<RunningService & { httpUrl: string; mqttUrl: string }> {
   const config = loadAppConfig({
     EMISSIONS_REGISTRY: opts.registryFile,
@@ -28,7 +30,7 @@ export async function startTestService(opts: {
   });
   const service = await startService(config, {
     log: opts.log ?? createLogger({ level: 'silent' }),
-    clock: systemClock,
+    clock: opts.clock ?? systemClock,
   });
   return {
     ...service,
