@@ -22,6 +22,7 @@ import {
   enterpriseVariable,
   headers,
   influxAnnotation,
+  mappedColumn,
   OUTLET_DETAIL_URL,
   outletVariable,
   POLLUTANT_NAME_MAPPINGS,
@@ -86,29 +87,11 @@ const alarmColumns = headers({
 });
 
 const alarmCellOverrides = [
-  {
-    matcher: { id: 'byName', options: 'state' },
-    properties: [
-      { id: 'mappings', value: ALARM_STATE_MAPPINGS },
-      { id: 'custom.cellOptions', value: { type: TableCellDisplayMode.ColorText } },
-    ],
-  },
-  {
-    matcher: { id: 'byName', options: 'transition' },
-    properties: [
-      { id: 'mappings', value: ALARM_TRANSITION_MAPPINGS },
-      { id: 'custom.cellOptions', value: { type: TableCellDisplayMode.ColorText } },
-    ],
-  },
-  { matcher: { id: 'byName', options: 'rule' }, properties: [{ id: 'mappings', value: RULE_MAPPINGS }] },
-  {
-    matcher: { id: 'byName', options: 'severity' },
-    properties: [{ id: 'mappings', value: SEVERITY_MAPPINGS }],
-  },
-  {
-    matcher: { id: 'byName', options: 'pollutant' },
-    properties: [{ id: 'mappings', value: POLLUTANT_NAME_MAPPINGS }],
-  },
+  mappedColumn('state', ALARM_STATE_MAPPINGS, TableCellDisplayMode.ColorText),
+  mappedColumn('transition', ALARM_TRANSITION_MAPPINGS, TableCellDisplayMode.ColorText),
+  mappedColumn('rule', RULE_MAPPINGS),
+  mappedColumn('severity', SEVERITY_MAPPINGS),
+  mappedColumn('pollutant', POLLUTANT_NAME_MAPPINGS),
   {
     matcher: { id: 'byName', options: 'basis' },
     properties: [

@@ -1,5 +1,6 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as common from '@grafana/grafana-foundation-sdk/common';
+import type { TableCellDisplayMode } from '@grafana/grafana-foundation-sdk/common';
 import {
   type AnnotationQuery,
   type DashboardLink,
@@ -215,6 +216,17 @@ export function headers(
     matcher: { id: 'byName', options: field },
     properties: displayName(header),
   }));
+}
+
+/** A table column shown through value mappings (Chinese labels), optionally coloured by them. */
+export function mappedColumn(
+  field: string,
+  mappings: ValueMapping[],
+  cell?: TableCellDisplayMode,
+): { matcher: { id: string; options: string }; properties: DynamicConfigValue[] } {
+  const properties: DynamicConfigValue[] = [{ id: 'mappings', value: mappings }];
+  if (cell !== undefined) properties.push({ id: 'custom.cellOptions', value: { type: cell } });
+  return { matcher: { id: 'byName', options: field }, properties };
 }
 
 // ---------------------------------------------------------------------------------------------------

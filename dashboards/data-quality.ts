@@ -14,6 +14,7 @@ import {
   type common,
   enterpriseVariable,
   headers,
+  mappedColumn,
   ONLINE_MAPPINGS,
   OUTLET_DETAIL_URL,
   outletVariable,
@@ -134,10 +135,7 @@ export function dataQualityDashboard(): DashboardBuilder {
             matcher: { id: 'byName', options: 'Time' },
             properties: [{ id: 'unit', value: 'time: YYYY-MM-DD' }],
           },
-          {
-            matcher: { id: 'byName', options: 'pollutant' },
-            properties: [{ id: 'mappings', value: POLLUTANT_NAME_MAPPINGS }],
-          },
+          mappedColumn('pollutant', POLLUTANT_NAME_MAPPINGS),
           rateColumn('有效比例'),
         ])
         .filterable(true)
@@ -191,10 +189,7 @@ export function dataQualityDashboard(): DashboardBuilder {
         .withTarget(table('A', dataQualityQueries.signalCounts))
         .overrides([
           ...headers({ signal: '信号' }),
-          {
-            matcher: { id: 'byName', options: 'signal' },
-            properties: [{ id: 'mappings', value: RULE_MAPPINGS }],
-          },
+          mappedColumn('signal', RULE_MAPPINGS),
           { matcher: { id: 'byName', options: 'Time' }, properties: [{ id: 'custom.hidden', value: true }] },
         ])
         .height(8)
@@ -216,14 +211,8 @@ export function dataQualityDashboard(): DashboardBuilder {
             text_zh: '说明',
             alarm_id: '报警编号',
           }),
-          {
-            matcher: { id: 'byName', options: 'signal' },
-            properties: [{ id: 'mappings', value: RULE_MAPPINGS }],
-          },
-          {
-            matcher: { id: 'byName', options: 'pollutant' },
-            properties: [{ id: 'mappings', value: POLLUTANT_NAME_MAPPINGS }],
-          },
+          mappedColumn('signal', RULE_MAPPINGS),
+          mappedColumn('pollutant', POLLUTANT_NAME_MAPPINGS),
         ])
         .filterable(true)
         .height(8)

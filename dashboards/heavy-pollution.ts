@@ -25,6 +25,7 @@ import {
   headers,
   hiddenQueryVariable,
   influxAnnotation,
+  mappedColumn,
   plain,
   regionVariable,
   siblingLinks,
@@ -225,17 +226,8 @@ export function heavyPollutionDashboard(): DashboardBuilder {
             text_zh: '说明',
             Time: '时间',
           }),
-          {
-            matcher: { id: 'byName', options: 'level' },
-            properties: [
-              { id: 'mappings', value: WARNING_LEVEL_MAPPINGS },
-              { id: 'custom.cellOptions', value: { type: TableCellDisplayMode.ColorBackground } },
-            ],
-          },
-          {
-            matcher: { id: 'byName', options: 'transition' },
-            properties: [{ id: 'mappings', value: WARNING_TRANSITION_MAPPINGS }],
-          },
+          mappedColumn('level', WARNING_LEVEL_MAPPINGS, TableCellDisplayMode.ColorBackground),
+          mappedColumn('transition', WARNING_TRANSITION_MAPPINGS),
           {
             matcher: { id: 'byRegexp', options: '^(start_ms|end_ms)$' },
             properties: [{ id: 'unit', value: 'dateTimeAsLocal' }],

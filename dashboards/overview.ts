@@ -14,6 +14,7 @@ import {
   type common,
   enterpriseVariable,
   headers,
+  mappedColumn,
   ONLINE_MAPPINGS,
   OUTLET_DETAIL_URL,
   outletVariable,
@@ -198,21 +199,9 @@ export function overviewDashboard(): DashboardBuilder {
             window_start: '时段开始',
             Time: '时间',
           }),
-          {
-            matcher: { id: 'byName', options: 'state' },
-            properties: [
-              { id: 'mappings', value: ALARM_STATE_MAPPINGS },
-              { id: 'custom.cellOptions', value: { type: TableCellDisplayMode.ColorBackground } },
-            ],
-          },
-          {
-            matcher: { id: 'byName', options: 'rule' },
-            properties: [{ id: 'mappings', value: RULE_MAPPINGS }],
-          },
-          {
-            matcher: { id: 'byName', options: 'pollutant' },
-            properties: [{ id: 'mappings', value: POLLUTANT_NAME_MAPPINGS }],
-          },
+          mappedColumn('state', ALARM_STATE_MAPPINGS, TableCellDisplayMode.ColorBackground),
+          mappedColumn('rule', RULE_MAPPINGS),
+          mappedColumn('pollutant', POLLUTANT_NAME_MAPPINGS),
           {
             matcher: { id: 'byName', options: 'window_start' },
             properties: [{ id: 'unit', value: 'dateTimeAsLocal' }],
