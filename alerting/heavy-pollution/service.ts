@@ -158,6 +158,17 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
   const keepHours = Math.max(MAX_STATION_HOURS, deps.alerting.reopenHours + 48);
   const aqiOpts: AqiOptions = { rounding: config.aqiRounding };
   const verify: VerifySettings = { stopFlowShare: config.stopFlowShare, stopO2Below: config.stopO2Below };
+
+  /** Open (active or acknowledged) episodes of one rule at one outlet, optionally of one pollutant/level. */
+  const openAlarms = (outlet: string, rule: RuleId, pollutant?: string) =>
+    engine.listAlarms({
+      outlet,
+      rule,
+      ...(pollutant !== undefined && { pollutant }),
+      state: ['active', 'acknowledged'],
+      limit: 10,
+      offset: 0,
+    }).items;
   const gradeMeasures = config.defaultMeasures as GradeMeasures;
   const newId = deps.newId ?? (() => randomUUID());
   const mirror: Mirror = createMirror({ write: deps.writeLines, log: log.child({ part: 'hp-mirror' }) });
@@ -515,14 +526,7 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
       // corrected through the lifecycle (a window re-judged below: `correct`).
       for (const level of LEVELS) {
         if (level === obs?.level) continue;
-        const open = engine.listAlarms({
-          outlet: `region-${region}`,
-          rule: 'hp_observed',
-          pollutant: level,
-          state: ['active', 'acknowledged'],
-          limit: 10,
-          offset: 0,
-        }).items;
+        const open = openAlarms(`region-${region}`, 'hp_observed', level);
         if (!open.some((a) => a.windows.includes(ds))) continue;
         engine.raise(
           {
@@ -1035,13 +1039,7 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
       if (w.end !== undefined && w.end <= now) {
         for (const oid of outlets.keys())
           for (const rule of HP_RULES) {
-            const open = engine.listAlarms({
-              outlet: oid,
-              rule,
-              state: ['active', 'acknowledged'],
-              limit: 10,
-              offset: 0,
-            }).items;
+            const open = openAlarms(oid, rule);
             for (const al of open) engine.clear(al.id, 'system', `预警 ${w.id} 已解除 / warning lifted`);
           }
       }
@@ -1164,13 +1162,7 @@ export function createHeavyPollution(deps: HeavyPollutionDeps): HeavyPollution {
         }
         if (end <= now - lateMs) {
           for (const rule of HP_RULES) {
-            const open = engine.listAlarms({
-              outlet: oid,
-              rule,
-              state: ['active', 'acknowledged'],
-              limit: 10,
-              offset: 0,
-            }).items;
+            const open = openAlarms(oid, rule);
             for (const al of open)
               if (
                 al.firstWindowStart >= start &&
