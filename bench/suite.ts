@@ -35,7 +35,7 @@ import { type ProbeResult, startProbe } from './lib/probe.js';
 import { type CpuSample, coreShare, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
 import { bodies, pipelineLines } from './lib/raw-lines.js';
 import { benchRegistry, PROBE_MN } from './lib/registry.js';
-import { sampler, startCeilingBroker, startServe, startSimulator } from './lib/services.js';
+import { buildForBench, sampler, startCeilingBroker, startServe, startSimulator } from './lib/services.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -553,6 +553,8 @@ async function outage(outageSec: number) {
 // ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  out('building dist/ (serve and the simulator run compiled, as deployed)');
+  buildForBench();
   const started = new Date();
   const machine = {
     cpus: cpus().length,

@@ -93,9 +93,9 @@ export function createIntake(deps: IntakeDeps): Intake {
         return { ok: false, code: 'ING_AUTH_UNKNOWN_DEVICE', reason };
       }
       warnUnknownCodes(reading, site);
-      const lines = encoder.readingLines(reading, site);
+      const block = encoder.readingBlock(reading, site);
       try {
-        await buffer.enqueue(lines);
+        await buffer.enqueue(block);
       } catch (err) {
         if (!isPipelineError(err, 'SPOOL_WRITE_FAILED')) throw err;
         reject('SPOOL_WRITE_FAILED', err.message, { mn: reading.mn, transport });
@@ -110,7 +110,7 @@ export function createIntake(deps: IntakeDeps): Intake {
           log.error({ err, mn: reading.mn }, 'reading listener failed');
         }
       }
-      return { ok: true, points: lines.length };
+      return { ok: true, points: block.lines };
     },
     reject,
     async deviceState(mn, online, transport) {

@@ -191,20 +191,30 @@ export function lineWithKey(
   fields: Record<string, FieldValue>,
   timeMs: number,
 ): string {
-  if (!Number.isSafeInteger(timeMs)) {
-    reject(`timestamp of "${measurement}" is not an integer millisecond (${timeMs})`, { measurement });
-  }
+  checkTimestamp(measurement, timeMs);
   let text = '';
   for (const name of Object.keys(fields)) {
     const value = fields[name];
     if (value === undefined) continue;
-    if (name === '' || name === 'time') {
-      reject(`invalid field key "${name}" on "${measurement}"`, { measurement, field: name });
-    }
-    text += `${text === '' ? '' : ','}${fieldPrefix(name)}${encodeField(measurement, name, value)}`;
+    text += `${text === '' ? '' : ','}${fieldText(measurement, name, value)}`;
   }
   if (text === '') reject(`point of "${measurement}" has no fields`, { measurement });
   return `${key} ${text} ${timeMs}`;
+}
+
+/** One escaped, validated `key=value` field of a point of `measurement` (the pieces `lineWithKey` joins). */
+export function fieldText(measurement: string, name: string, value: FieldValue): string {
+  if (name === '' || name === 'time') {
+    reject(`invalid field key "${name}" on "${measurement}"`, { measurement, field: name });
+  }
+  return `${fieldPrefix(name)}${encodeField(measurement, name, value)}`;
+}
+
+/** Throws unless `timeMs` is a valid line-protocol timestamp (an integer millisecond). */
+export function checkTimestamp(measurement: string, timeMs: number): void {
+  if (!Number.isSafeInteger(timeMs)) {
+    reject(`timestamp of "${measurement}" is not an integer millisecond (${timeMs})`, { measurement });
+  }
 }
 
 /** One line of line protocol (no trailing newline), timestamp in milliseconds. */

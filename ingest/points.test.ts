@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadRegistry } from '../config/registry.js';
 import { toLineProtocol } from './line-protocol.js';
 import { createLineEncoder, readingToPoints } from './points.js';
-import type { Reading } from './reading.js';
+import { type PollutantValue, READING_KINDS, type Reading } from './reading.js';
 
 const registry = loadRegistry('config/examples/park.yaml');
 const site = registry.findByMn('010000A8900016F000169DC0');
@@ -107,7 +108,57 @@ describe('reading → points', () => {
       },
       base, // served from the cache this time (after it was cleared at its bound)
     ];
-    for (const r of readings)
-      expect(encoder.readingLines(r, site)).toEqual(readingToPoints(r, site).map(toLineProtocol));
+    for (const r of readings) {
+      const block = encoder.readingBlock(r, site);
+      expect(block.bytes.toString('utf8')).toBe(readingToPoints(r, site).map(toLineProtocol).join('\n'));
+      expect(block.lines).toBe(r.values.length);
+    }
+  });
+
+  it('the byte encoder matches the generic encoder for any combination of fields (property)', () => {
+    const encoder = createLineEncoder(3);
+    const num = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const text = fc.string({ unit: 'grapheme', maxLength: 8 });
+    const value: fc.Arbitrary<PollutantValue> = fc.record(
+      {
+        code: fc.constantFrom('a21026', 'a21002', 'w01018', 'a"9', 'a 1', 'SB1'),
+        rtd: num,
+        avg: num,
+        min: num,
+        max: num,
+        zsRtd: num,
+        zsAvg: num,
+        zsMin: num,
+        zsMax: num,
+        cou: num,
+        flag: fc.constantFrom('N', 'T', 'D', 'MN'),
+        eflag: text,
+        sampleTime: fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }),
+        rs: fc.integer({ min: 0, max: 5 }),
+        rt: num,
+      },
+      { requiredKeys: ['code'] },
+    );
+    const reading = fc.record({
+      kind: fc.constantFrom(...READING_KINDS),
+      values: fc.array(value, { maxLength: 4 }),
+      crc: fc.constantFrom(undefined, 'ok', 'modbus', 'unchecked'),
+      timeMs: fc.integer({ min: 0, max: 4e12 }),
+    });
+    fc.assert(
+      fc.property(reading, ({ kind, values, crc, timeMs }) => {
+        const r: Reading = {
+          ...base,
+          kind,
+          values,
+          dataTime: new Date(timeMs),
+          ...(crc !== undefined && { crc }),
+        };
+        const block = encoder.readingBlock(r, site);
+        expect(block.lines).toBe(values.length);
+        expect(block.bytes.toString('utf8')).toBe(readingToPoints(r, site).map(toLineProtocol).join('\n'));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

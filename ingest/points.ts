@@ -1,5 +1,6 @@
 import type { SiteEntry } from '../config/registry.js';
-import { type FieldValue, lineWithKey, type Point, seriesKey } from './line-protocol.js';
+import { checkTimestamp, type FieldValue, fieldText, type Point, seriesKey } from './line-protocol.js';
+import type { LineBlock } from './point-sink.js';
 import type { PollutantValue, Reading, ReadingKind } from './reading.js';
 
 /**
@@ -33,30 +34,42 @@ export function siteTags(site: SiteEntry): Record<string, string> {
   };
 }
 
-function valueFields(kind: ReadingKind, v: PollutantValue, crc: Reading['crc']): Record<string, FieldValue> {
-  const fields: Record<string, FieldValue> = {};
+type FieldSink = (name: string, value: FieldValue) => void;
+
+/**
+ * The fields of one pollutant value, in line order, handed to `emit`: the single definition of the
+ * field layout, shared by the generic point builder and the hot-path byte encoder.
+ */
+function emitValueFields(kind: ReadingKind, v: PollutantValue, crc: Reading['crc'], emit: FieldSink): void {
   // `value` is the number a trend shows: Rtd for real-time data, Avg for interval data (HJ 212 §4).
   const main = kind === 'rtd' ? v.rtd : kind === 'status' ? v.rs : kind === 'runtime' ? v.rt : v.avg;
-  if (main !== undefined) fields.value = main;
+  if (main !== undefined) emit('value', main);
   // A real-time upload may still carry Avg/Min/Max, and an interval upload a Rtd: keep whatever came.
-  if (kind !== 'rtd' && v.rtd !== undefined) fields.rtd = v.rtd;
-  if (kind === 'rtd' && v.avg !== undefined) fields.avg = v.avg;
-  if (v.min !== undefined) fields.min = v.min;
-  if (v.max !== undefined) fields.max = v.max;
+  if (kind !== 'rtd' && v.rtd !== undefined) emit('rtd', v.rtd);
+  if (kind === 'rtd' && v.avg !== undefined) emit('avg', v.avg);
+  if (v.min !== undefined) emit('min', v.min);
+  if (v.max !== undefined) emit('max', v.max);
   const zs = kind === 'rtd' ? v.zsRtd : v.zsAvg;
-  if (zs !== undefined) fields.zs = zs;
-  if (kind !== 'rtd' && v.zsRtd !== undefined) fields.zs_rtd = v.zsRtd;
-  if (v.zsMin !== undefined) fields.zs_min = v.zsMin;
-  if (v.zsMax !== undefined) fields.zs_max = v.zsMax;
-  if (v.cou !== undefined) fields.cou = v.cou;
-  if (v.flag !== undefined) fields.flag = v.flag;
-  if (v.eflag !== undefined) fields.eflag = v.eflag;
-  if (v.sampleTime !== undefined) fields.sample_time = { int: v.sampleTime.getTime() };
-  if (kind !== 'status' && v.rs !== undefined) fields.rs = v.rs;
-  if (kind !== 'runtime' && v.rt !== undefined) fields.rt = v.rt;
-  fields.valid = isValidFlag(v.flag);
+  if (zs !== undefined) emit('zs', zs);
+  if (kind !== 'rtd' && v.zsRtd !== undefined) emit('zs_rtd', v.zsRtd);
+  if (v.zsMin !== undefined) emit('zs_min', v.zsMin);
+  if (v.zsMax !== undefined) emit('zs_max', v.zsMax);
+  if (v.cou !== undefined) emit('cou', v.cou);
+  if (v.flag !== undefined) emit('flag', v.flag);
+  if (v.eflag !== undefined) emit('eflag', v.eflag);
+  if (v.sampleTime !== undefined) emit('sample_time', { int: v.sampleTime.getTime() });
+  if (kind !== 'status' && v.rs !== undefined) emit('rs', v.rs);
+  if (kind !== 'runtime' && v.rt !== undefined) emit('rt', v.rt);
+  emit('valid', isValidFlag(v.flag));
   // HJ 212 frames accepted despite a non-standard CRC (lenient/off policy) stay identifiable.
-  if (crc !== undefined && crc !== 'ok') fields.crc = crc;
+  if (crc !== undefined && crc !== 'ok') emit('crc', crc);
+}
+
+function valueFields(kind: ReadingKind, v: PollutantValue, crc: Reading['crc']): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = {};
+  emitValueFields(kind, v, crc, (name, value) => {
+    fields[name] = value;
+  });
   return fields;
 }
 
@@ -84,31 +97,70 @@ export function deviceStatePoint(site: SiteEntry, online: boolean, transport: st
 }
 
 /**
- * Reading → line-protocol lines, the hot path of ingest. Output is identical to
- * `readingToPoints(...).map(toLineProtocol)`; the escaped series key of each (kind, gateway, pollutant)
- * is built once and cached, because a site's 8 tags (Chinese names included) never change between
- * readings. Bounded: cleared when it holds `maxSeries` keys.
+ * Reading → line protocol as UTF-8 bytes, the hot path of ingest: what the spool stores and InfluxDB
+ * receives. The text is identical to `readingToPoints(...).map(toLineProtocol).join('\n')`, but built
+ * without intermediate points, field objects or per-line strings: the escaped series key of each
+ * (kind, gateway, pollutant) is kept as bytes, because a site's 8 tags (Chinese names included) never
+ * change between readings; only the short ASCII field part is made per value. Keeping the Chinese tag
+ * text out of per-reading strings also keeps V8 from building two-byte strings for every line, which
+ * was a large share of the garbage ingest made. Bounded: cleared when it holds `maxSeries` keys.
  */
 export function createLineEncoder(maxSeries = 200_000) {
-  const keys = new Map<string, string>();
+  const keys = new Map<string, Buffer>();
+  // One reusable field sink per encoder (no closure per value): appends to `fieldsOf`.
+  let measurementOf = '';
+  let fieldsOf = '';
+  const appendField: FieldSink = (name, value) => {
+    fieldsOf += `${fieldsOf === '' ? '' : ','}${fieldText(measurementOf, name, value)}`;
+  };
+
+  function keyBytes(measurement: string, site: SiteEntry, code: string): Buffer {
+    const cacheKey = `${measurement}\u0000${site.gateway.mn}\u0000${code}`;
+    let key = keys.get(cacheKey);
+    if (key === undefined) {
+      if (keys.size >= maxSeries) keys.clear();
+      key = Buffer.from(`${seriesKey(measurement, { ...siteTags(site), pollutant: code })} `, 'utf8');
+      keys.set(cacheKey, key);
+    }
+    return key;
+  }
+
   return {
-    readingLines(reading: Reading, site: SiteEntry): string[] {
+    /** The reading's lines joined by `\n` (no trailing newline); `lines` is 0 for a reading without values. */
+    readingBlock(reading: Reading, site: SiteEntry): LineBlock {
+      const count = reading.values.length;
+      if (count === 0) return EMPTY_BLOCK;
       const measurement = MEASUREMENT_BY_KIND[reading.kind];
       const timeMs = reading.dataTime.getTime();
-      const lines: string[] = [];
-      for (const v of reading.values) {
-        const cacheKey = `${measurement}\u0000${site.gateway.mn}\u0000${v.code}`;
-        let key = keys.get(cacheKey);
-        if (key === undefined) {
-          if (keys.size >= maxSeries) keys.clear();
-          key = seriesKey(measurement, { ...siteTags(site), pollutant: v.code });
-          keys.set(cacheKey, key);
-        }
-        lines.push(lineWithKey(key, measurement, valueFields(reading.kind, v, reading.crc), timeMs));
+      checkTimestamp(measurement, timeMs);
+      const time = ` ${timeMs}`;
+      measurementOf = measurement;
+      const lineKeys: Buffer[] = new Array(count);
+      const tails: string[] = new Array(count);
+      let size = count - 1; // the newlines between lines
+      for (let i = 0; i < count; i++) {
+        const v = reading.values[i] as PollutantValue;
+        const key = keyBytes(measurement, site, v.code);
+        fieldsOf = '';
+        emitValueFields(reading.kind, v, reading.crc, appendField);
+        const tail = fieldsOf + time;
+        lineKeys[i] = key;
+        tails[i] = tail;
+        size += key.length + Buffer.byteLength(tail, 'utf8');
       }
-      return lines;
+      const bytes = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (let i = 0; i < count; i++) {
+        if (i > 0) bytes[at++] = NEWLINE;
+        at += (lineKeys[i] as Buffer).copy(bytes, at);
+        at += bytes.write(tails[i] as string, at, 'utf8');
+      }
+      return { bytes, lines: count };
     },
   };
 }
+
+const NEWLINE = 0x0a;
+const EMPTY_BLOCK: LineBlock = { bytes: Buffer.alloc(0), lines: 0 };
 
 export type LineEncoder = ReturnType<typeof createLineEncoder>;

@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { InfluxWriter } from './influx-writer.js';
 import type { IngestMetrics } from './metrics.js';
-import type { PointSink } from './point-sink.js';
+import { asLineBlock, joinLineBytes, type LineBlock, type PointSink } from './point-sink.js';
 import { writeWithRetry } from './write-retry.js';
 
 /**
@@ -29,13 +29,28 @@ export interface WriteBufferOptions {
 export type WriteBuffer = PointSink;
 
 interface Waiter {
-  lines: readonly string[];
+  block: LineBlock;
   resolve: () => void;
+}
+
+const NEWLINE = 0x0a;
+
+/** The first `n` lines of a block and the rest (n < block.lines). */
+function splitBlock(block: LineBlock, n: number): [LineBlock, LineBlock] {
+  let end = -1;
+  for (let i = 0; i < n; i++) end = block.bytes.indexOf(NEWLINE, end + 1);
+  return [
+    { bytes: block.bytes.subarray(0, end), lines: n },
+    { bytes: block.bytes.subarray(end + 1), lines: block.lines - n },
+  ];
 }
 
 export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
   const { writer, metrics, log } = opts;
-  let queue: string[] = [];
+  /** Blocks waiting to be batched, oldest first from `head` (an index, so taking a batch is not O(n²)). */
+  let queue: LineBlock[] = [];
+  let head = 0;
+  let queuedLines = 0;
   let pending = 0;
   let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -53,17 +68,46 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
     while (roomWaiters.length > 0) {
       const next = roomWaiters[0] as Waiter;
       // An enqueue larger than the whole buffer is let in when the buffer is empty, or it would wait forever.
-      if (pending + next.lines.length > opts.maxPendingPoints && pending > 0) break;
+      if (pending + next.block.lines > opts.maxPendingPoints && pending > 0) break;
       roomWaiters.shift();
-      admit(next.lines);
+      admit(next.block);
       next.resolve();
     }
   }
 
-  function admit(lines: readonly string[]): void {
-    setPending(pending + lines.length);
-    for (const line of lines) queue.push(line);
-    if (queue.length >= opts.batchSize) pump(false);
+  function admit(block: LineBlock): void {
+    setPending(pending + block.lines);
+    queue.push(block);
+    queuedLines += block.lines;
+    if (queuedLines >= opts.batchSize) pump(false);
+  }
+
+  /** Up to `batchSize` lines from the front of the queue, as one request body. */
+  function takeBatch(): LineBlock {
+    const parts: Buffer[] = [];
+    let lines = 0;
+    while (head < queue.length && lines < opts.batchSize) {
+      let block = queue[head] as LineBlock;
+      const room = opts.batchSize - lines;
+      if (block.lines > room) {
+        const [first, rest] = splitBlock(block, room);
+        queue[head] = rest;
+        block = first;
+      } else {
+        head++;
+      }
+      parts.push(block.bytes);
+      lines += block.lines;
+    }
+    if (head === queue.length) {
+      queue = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    queuedLines -= lines;
+    return { bytes: joinLineBytes(parts), lines };
   }
 
   function releaseIdleWaiters(): void {
@@ -72,14 +116,13 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
   }
 
   function pump(force: boolean): void {
-    while (inFlight < opts.maxInFlight && queue.length > 0 && (force || queue.length >= opts.batchSize)) {
-      const batch = queue.length <= opts.batchSize ? queue : queue.slice(0, opts.batchSize);
-      queue = queue.length <= opts.batchSize ? [] : queue.slice(opts.batchSize);
+    while (inFlight < opts.maxInFlight && queuedLines > 0 && (force || queuedLines >= opts.batchSize)) {
+      const batch = takeBatch();
       inFlight++;
       // send never rejects: every outcome is handled inside it.
       void send(batch).finally(() => {
         inFlight--;
-        setPending(pending - batch.length);
+        setPending(pending - batch.lines);
         releaseRoomWaiters();
         releaseIdleWaiters();
         pump(stopping || idleWaiters.length > 0);
@@ -87,8 +130,8 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
     }
   }
 
-  async function send(batch: string[]): Promise<void> {
-    const outcome = await writeWithRetry(writer, batch, batch.length, {
+  async function send(batch: LineBlock): Promise<void> {
+    const outcome = await writeWithRetry(writer, batch.bytes, batch.lines, {
       policy: opts,
       signal: stopController.signal,
       metrics,
@@ -97,12 +140,12 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
     if (outcome.kind === 'rejected') {
       const err = outcome.error;
       log.error(
-        { code: err.code, points: batch.length, status: err.details?.status, reason: err.message },
+        { code: err.code, points: batch.lines, status: err.details?.status, reason: err.message },
         'InfluxDB rejected a batch; the lines it could parse were written',
       );
     } else if (outcome.kind === 'aborted') {
       // Counted as unwritten by stop(); the batch is not retried past the deadline.
-      log.error({ points: batch.length }, 'giving up on a batch at shutdown deadline');
+      log.error({ points: batch.lines }, 'giving up on a batch at shutdown deadline');
     }
   }
 
@@ -111,13 +154,14 @@ export function createWriteBuffer(opts: WriteBufferOptions): WriteBuffer {
       return pending;
     },
     enqueue(lines) {
-      if (lines.length === 0) return Promise.resolve();
-      const fits = pending + lines.length <= opts.maxPendingPoints || pending === 0;
+      const block = asLineBlock(lines);
+      if (block.lines === 0) return Promise.resolve();
+      const fits = pending + block.lines <= opts.maxPendingPoints || pending === 0;
       if (roomWaiters.length === 0 && fits) {
-        admit(lines);
+        admit(block);
         return Promise.resolve();
       }
-      return new Promise<void>((resolve) => roomWaiters.push({ lines, resolve }));
+      return new Promise<void>((resolve) => roomWaiters.push({ block, resolve }));
     },
     flush() {
       if (pending === 0) return Promise.resolve();

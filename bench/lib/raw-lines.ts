@@ -33,7 +33,7 @@ export function pipelineLines(reg: RegistryFile, readingsPerGateway: number, sta
         receivedAt: new Date(),
       });
       if (!d.ok) throw new Error(d.reason);
-      lines.push(...encoder.readingLines(d.reading, entry));
+      lines.push(...encoder.readingBlock(d.reading, entry).bytes.toString('utf8').split('\n'));
     }
   }
   return lines;

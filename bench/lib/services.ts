@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { findFreePort } from '../../cli/local-influxd.js';
 import { type CliProcess, runCli } from '../../test/support/cli-process.js';
@@ -10,6 +10,21 @@ import { serveEnv } from '../../test/support/serve-env.js';
  * measured per process.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * Compiles the project (`npm run build`): benchmarks run `serve` and the simulator as deployed, from
+ * dist/ through bin/emissions.js, so the figures are those of the production code, not of tsx's transform.
+ */
+export function buildForBench(): void {
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+}
 
 export interface Serve {
   cli: CliProcess;
@@ -56,6 +71,7 @@ export async function startServe(opts: {
   const cli = runCli(['serve'], {
     env,
     logFile: join(opts.dir, 'serve.log'),
+    fromBuild: true,
     nodeArgs: [
       ...(opts.nodeArgs ?? []),
       ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
@@ -175,7 +191,7 @@ export function startSimulator(opts: {
     ...(opts.protocol ? ['--protocol', opts.protocol] : []),
     ...(opts.hj212Tcp ? ['--hj212-tcp', opts.hj212Tcp] : []),
   ];
-  const cli = runCli(args, { env: { LOG_LEVEL: 'info' }, logFile: opts.logFile });
+  const cli = runCli(args, { env: { LOG_LEVEL: 'info' }, logFile: opts.logFile, fromBuild: true });
   const connected = cli.waitForLog('simulator :: gateways connected');
   const finished = cli.waitForLog('simulation finished');
   connected.catch(() => undefined);

@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import type { LineBlock } from '../point-sink.js';
 
 /**
  * Spool record framing. One record holds the line-protocol lines of one accepted reading:
@@ -11,23 +12,34 @@ import { crc32 } from 'node:zlib';
 export const RECORD_HEADER_BYTES = 12;
 const MAGIC_0 = 0xe5;
 const MAGIC_1 = 0x5a;
-const MAX_LINES = 0xffff;
+export const MAX_LINES = 0xffff;
 
-export function encodeRecord(lines: readonly string[]): Buffer {
-  if (lines.length === 0 || lines.length > MAX_LINES)
+/** Bytes a record holding `block` takes on disk. */
+export function recordSize(block: LineBlock): number {
+  return RECORD_HEADER_BYTES + block.bytes.length;
+}
+
+/**
+ * Writes the record of `block` into `target` at `offset` and returns its size. The spool frames a
+ * whole group commit into one buffer this way: one allocation and one `write` per group, not per reading.
+ */
+export function writeRecord(target: Buffer, offset: number, block: LineBlock): number {
+  if (block.lines === 0 || block.lines > MAX_LINES)
     throw new RangeError(`record must hold 1–${MAX_LINES} lines`);
-  // Encoded straight into the record (one allocation, no intermediate payload buffer to copy): this
-  // runs once per accepted reading.
-  const text = lines.join('\n');
-  const length = Buffer.byteLength(text, 'utf8');
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + length);
-  record.write(text, RECORD_HEADER_BYTES, 'utf8');
-  const payload = record.subarray(RECORD_HEADER_BYTES);
-  record[0] = MAGIC_0;
-  record[1] = MAGIC_1;
-  record.writeUInt16LE(lines.length, 2);
-  record.writeUInt32LE(length, 4);
-  record.writeUInt32LE(crc32(payload), 8);
+  const length = block.bytes.length;
+  target[offset] = MAGIC_0;
+  target[offset + 1] = MAGIC_1;
+  target.writeUInt16LE(block.lines, offset + 2);
+  target.writeUInt32LE(length, offset + 4);
+  target.writeUInt32LE(crc32(block.bytes), offset + 8);
+  block.bytes.copy(target, offset + RECORD_HEADER_BYTES);
+  return RECORD_HEADER_BYTES + length;
+}
+
+/** One record as its own buffer (tests and tools; the spool uses `writeRecord`). */
+export function encodeRecord(block: LineBlock): Buffer {
+  const record = Buffer.allocUnsafe(recordSize(block));
+  writeRecord(record, 0, block);
   return record;
 }
 

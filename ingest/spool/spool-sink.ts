@@ -4,7 +4,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { InfluxWriter } from '../influx-writer.js';
 import type { IngestMetrics } from '../metrics.js';
-import type { PointSink } from '../point-sink.js';
+import { asLineBlock, type PointSink } from '../point-sink.js';
 import { abortableDelay, type RetryPolicy, writeWithRetry } from '../write-retry.js';
 import type { Spool, SpoolBatch } from './spool.js';
 
@@ -150,8 +150,9 @@ export function createSpoolSink(opts: SpoolSinkOptions): PointSink {
     },
     ready: () => spool.stats.state !== 'failed',
     async enqueue(lines) {
-      if (lines.length === 0) return;
-      await spool.append(lines);
+      const block = asLineBlock(lines);
+      if (block.lines === 0) return;
+      await spool.append(block);
       publishPending();
     },
     async flush() {

@@ -2,14 +2,16 @@ import { type FileHandle, mkdir, open, readdir, rename, rm, stat, truncate } fro
 import { join } from 'node:path';
 import { errorMessage, PipelineError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from './record-codec.js';
+import { asLineBlock, joinLineBytes, type LineBlock } from '../point-sink.js';
+import { decodeRecord, MAX_LINES, RECORD_HEADER_BYTES, recordSize, writeRecord } from './record-codec.js';
 
 /**
  * The durable spool: an append-only write-ahead log on disk between accepting a reading and InfluxDB.
  *
  * - `append` resolves only after the record is written and `fdatasync`ed. Appends that arrive while a
- *   sync runs are written together by the next one (group commit): one write + one sync per group, so
- *   durability costs a fraction of a millisecond per group, not per reading.
+ *   sync runs are written together by the next one (group commit): one buffer, one write, one sync and
+ *   one shared promise per group, so durability costs a fraction of a millisecond per group, not per
+ *   reading.
  * - The drainer `read`s durable records in order and `ack`s them once InfluxDB confirmed the write.
  *   The acknowledged position is checkpointed (atomic rename) a few times a second; after a crash, the
  *   records after the checkpoint are written again, which is harmless because points overwrite
@@ -61,8 +63,11 @@ export interface SpoolStats {
 export interface Spool {
   /** Creates the directory, recovers segments and the checkpoint. Never throws: failure → state `failed`. */
   open(): Promise<void>;
-  /** Resolves once the lines are durable on disk; waits while the spool is full; rejects SPOOL_WRITE_FAILED. */
-  append(lines: readonly string[]): Promise<void>;
+  /**
+   * Resolves once the lines are durable on disk; waits while the spool is full; rejects
+   * SPOOL_WRITE_FAILED. One record per call (at most 65 535 lines).
+   */
+  append(lines: readonly string[] | LineBlock): Promise<void>;
   /** Next durable, unread records up to about `maxBytes`; undefined when there are none. */
   read(maxBytes: number): Promise<SpoolBatch | undefined>;
   /** Marks everything before `batch.end` as stored in InfluxDB. Batches must be acked in read order. */
@@ -90,11 +95,25 @@ interface Segment {
   lines: number;
 }
 
-interface PendingAppend {
-  record: Buffer;
+/** The appends waiting for the next write + sync; every one of them awaits `done`. */
+interface Group {
+  blocks: LineBlock[];
+  /** Record bytes (headers included). */
+  bytes: number;
   lines: number;
+  done: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
+}
+
+function newGroup(): Group {
+  let resolve: () => void = () => {};
+  let reject: (err: Error) => void = () => {};
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { blocks: [], bytes: 0, lines: 0, done, resolve, reject };
 }
 
 export function createSpool(opts: SpoolOptions): Spool {
@@ -103,7 +122,7 @@ export function createSpool(opts: SpoolOptions): Spool {
   let lastError: string | undefined;
   const segments: Segment[] = [];
   let writeFh: FileHandle | undefined;
-  let group: PendingAppend[] = [];
+  let group: Group | undefined;
   let flushing = false;
   const roomWaiters: Array<{ bytes: number; go: () => void }> = [];
   const dataWaiters = new Set<() => void>();
@@ -236,9 +255,9 @@ export function createSpool(opts: SpoolOptions): Spool {
 
   async function flushGroup(): Promise<void> {
     flushing = true;
-    while (group.length > 0) {
+    while (group !== undefined) {
       const batch = group;
-      group = [];
+      group = undefined;
       try {
         if (!writeFh || (lastSegment()?.size ?? 0) >= opts.segmentBytes) {
           await writeFh?.close();
@@ -246,22 +265,19 @@ export function createSpool(opts: SpoolOptions): Spool {
           await openWriteSegment();
         }
         const fh = writeFh as FileHandle;
-        await fh.writev(batch.map((p) => p.record));
+        const records = Buffer.allocUnsafe(batch.bytes);
+        let at = 0;
+        for (const block of batch.blocks) at += writeRecord(records, at, block);
+        await writeAll(fh, records);
         await fh.datasync();
         const seg = lastSegment() as Segment;
-        let bytes = 0;
-        let lines = 0;
-        for (const p of batch) {
-          bytes += p.record.length;
-          lines += p.lines;
-        }
-        seg.size += bytes;
-        seg.lines += lines;
-        pendingBytes += bytes;
-        pendingLines += lines;
-        reservedBytes -= bytes;
+        seg.size += batch.bytes;
+        seg.lines += batch.lines;
+        pendingBytes += batch.bytes;
+        pendingLines += batch.lines;
+        reservedBytes -= batch.bytes;
         if (state === 'failed') setState(pendingBytes + reservedBytes >= opts.maxBytes ? 'full' : 'ok');
-        for (const p of batch) p.resolve();
+        batch.resolve();
         for (const wake of dataWaiters) wake();
         dataWaiters.clear();
       } catch (err) {
@@ -270,12 +286,11 @@ export function createSpool(opts: SpoolOptions): Spool {
         writeFh = undefined;
         const seg = lastSegment();
         if (seg) await truncate(join(dir, segmentName(seg.seq)), seg.size).catch(() => undefined);
-        for (const p of batch) reservedBytes -= p.record.length;
+        reservedBytes -= batch.bytes;
         setState('failed', err);
-        const failure = new PipelineError('SPOOL_WRITE_FAILED', `spool write failed: ${errorMessage(err)}`, {
-          dir,
-        });
-        for (const p of batch) p.reject(failure);
+        batch.reject(
+          new PipelineError('SPOOL_WRITE_FAILED', `spool write failed: ${errorMessage(err)}`, { dir }),
+        );
         releaseRoom();
       }
     }
@@ -296,16 +311,18 @@ export function createSpool(opts: SpoolOptions): Spool {
       setState('ok');
   }
 
-  /** Queues a record whose bytes are already reserved for the next group commit. */
-  function enqueue(record: Buffer, lines: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      group.push({ record, lines, resolve, reject });
-      if (!flushing) {
-        flushing = true;
-        // Let every append of this event-loop turn join the group before writing.
-        setImmediate(() => void flushGroup());
-      }
-    });
+  /** Adds a record whose bytes are already reserved to the next group commit. */
+  function joinGroup(block: LineBlock, size: number): Promise<void> {
+    if (group === undefined) group = newGroup();
+    group.blocks.push(block);
+    group.bytes += size;
+    group.lines += block.lines;
+    if (!flushing) {
+      flushing = true;
+      // Let every append of this event-loop turn join the group before writing.
+      setImmediate(() => void flushGroup());
+    }
+    return group.done;
   }
 
   async function readerFor(seq: number): Promise<FileHandle> {
@@ -359,17 +376,22 @@ export function createSpool(opts: SpoolOptions): Spool {
       checkpointTimer.unref();
     },
 
-    async append(lines) {
-      if (closed) throw new PipelineError('SPOOL_WRITE_FAILED', 'spool is closed');
-      const record = encodeRecord(lines);
+    append(lines) {
+      if (closed) return Promise.reject(new PipelineError('SPOOL_WRITE_FAILED', 'spool is closed'));
+      const block = asLineBlock(lines);
+      if (block.lines === 0 || block.lines > MAX_LINES)
+        return Promise.reject(new RangeError(`a spool record holds 1–${MAX_LINES} lines`));
+      const size = recordSize(block);
       const used = pendingBytes + reservedBytes;
-      if (roomWaiters.length > 0 || (used + record.length > opts.maxBytes && used > 0)) {
+      if (roomWaiters.length > 0 || (used + size > opts.maxBytes && used > 0)) {
         if (state === 'ok') setState('full');
-        await new Promise<void>((go) => roomWaiters.push({ bytes: record.length, go }));
-      } else {
-        reservedBytes += record.length;
+        // releaseRoom() reserves the bytes before letting the append in.
+        return new Promise<void>((go) => roomWaiters.push({ bytes: size, go })).then(() =>
+          joinGroup(block, size),
+        );
       }
-      return enqueue(record, lines.length);
+      reservedBytes += size;
+      return joinGroup(block, size);
     },
 
     async read(maxBytes) {
@@ -419,7 +441,7 @@ export function createSpool(opts: SpoolOptions): Spool {
         }
         if (parts.length === 0) continue;
         readPos = { seq: seg.seq, offset: readPos.offset + pos };
-        return { body: joinLines(parts), lines, records: parts.length, bytes: pos, end: { ...readPos } };
+        return { body: joinLineBytes(parts), lines, records: parts.length, bytes: pos, end: { ...readPos } };
       }
     },
 
@@ -470,7 +492,7 @@ export function createSpool(opts: SpoolOptions): Spool {
       if (closed) return;
       closed = true;
       if (checkpointTimer) clearInterval(checkpointTimer);
-      while (flushing || group.length > 0) await new Promise((r) => setImmediate(r));
+      while (flushing || group !== undefined) await new Promise((r) => setImmediate(r));
       await checkpointWriting;
       await writeCheckpoint();
       await writeFh?.close().catch(() => undefined);
@@ -481,14 +503,12 @@ export function createSpool(opts: SpoolOptions): Spool {
   };
 }
 
-const NEWLINE = Buffer.from('\n');
-
-/** Payloads joined by newlines into one buffer (one copy, no UTF-8 decode/encode round trip). */
-function joinLines(parts: readonly Buffer[]): Buffer {
-  const pieces: Buffer[] = [];
-  for (const part of parts) {
-    if (pieces.length > 0) pieces.push(NEWLINE);
-    pieces.push(part);
+/** Writes all of `data` (a regular file takes it in one call; the loop covers a short write). */
+async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
+  let at = 0;
+  while (at < data.length) {
+    const { bytesWritten } = await fh.write(data, at, data.length - at);
+    if (bytesWritten <= 0) throw new Error('spool segment write made no progress');
+    at += bytesWritten;
   }
-  return Buffer.concat(pieces);
 }

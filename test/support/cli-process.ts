@@ -21,17 +21,25 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 export function runCli(
   args: readonly string[],
-  opts: { env: Record<string, string>; logFile: string; nodeArgs?: readonly string[] },
+  opts: {
+    env: Record<string, string>;
+    logFile: string;
+    nodeArgs?: readonly string[];
+    /**
+     * Run the compiled CLI (`bin/emissions.js` → dist/, as deployed) instead of the sources through tsx.
+     * Benchmarks use it: tsx's transform (e.g. its `__name` wrappers) is not what production runs.
+     */
+    fromBuild?: boolean;
+  },
 ): CliProcess {
-  const child = spawn(
-    process.execPath,
-    [...(opts.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'test/support/cli-entry.ts'), ...args],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const entry = opts.fromBuild
+    ? [join(ROOT, 'bin/emissions.js')]
+    : ['--import', 'tsx', join(ROOT, 'test/support/cli-entry.ts')];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log = createWriteStream(opts.logFile);
   const waiters: Array<{ msg: string; resolve: (line: Record<string, unknown>) => void }> = [];
   let pending = '';
