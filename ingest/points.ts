@@ -103,10 +103,14 @@ export function deviceStatePoint(site: SiteEntry, online: boolean, transport: st
  * (kind, gateway, pollutant) is kept as bytes, because a site's 8 tags (Chinese names included) never
  * change between readings; only the short ASCII field part is made per value. Keeping the Chinese tag
  * text out of per-reading strings also keeps V8 from building two-byte strings for every line, which
- * was a large share of the garbage ingest made. Bounded: cleared when it holds `maxSeries` keys.
+ * was a large share of the garbage ingest made. Bounded: cleared when it holds `maxSeries` keys (a
+ * registry reload brings new site objects; the old ones' keys go with them).
  */
 export function createLineEncoder(maxSeries = 200_000) {
-  const keys = new Map<string, Buffer>();
+  // Site → kind → pollutant code → key bytes. Looked up by object identity and short, usually
+  // internalized code strings: no per-value cache-key string to build and hash.
+  let keys = new WeakMap<SiteEntry, Map<string, Buffer>[]>();
+  let cached = 0;
   // One reusable field sink per encoder (no closure per value): appends to `fieldsOf`.
   let measurementOf = '';
   let fieldsOf = '';
@@ -114,13 +118,29 @@ export function createLineEncoder(maxSeries = 200_000) {
     fieldsOf += `${fieldsOf === '' ? '' : ','}${fieldText(measurementOf, name, value)}`;
   };
 
-  function keyBytes(measurement: string, site: SiteEntry, code: string): Buffer {
-    const cacheKey = `${measurement}\u0000${site.gateway.mn}\u0000${code}`;
-    let key = keys.get(cacheKey);
+  function keyBytes(kind: ReadingKind, site: SiteEntry, code: string): Buffer {
+    let byKind = keys.get(site);
+    if (byKind === undefined) {
+      byKind = [];
+      keys.set(site, byKind);
+    }
+    const kindIndex = KIND_INDEX[kind];
+    let byCode = byKind[kindIndex];
+    if (byCode === undefined) {
+      byCode = new Map();
+      byKind[kindIndex] = byCode;
+    }
+    let key = byCode.get(code);
     if (key === undefined) {
-      if (keys.size >= maxSeries) keys.clear();
+      if (cached >= maxSeries) {
+        keys = new WeakMap();
+        cached = 0;
+        return keyBytes(kind, site, code);
+      }
+      const measurement = MEASUREMENT_BY_KIND[kind];
       key = Buffer.from(`${seriesKey(measurement, { ...siteTags(site), pollutant: code })} `, 'utf8');
-      keys.set(cacheKey, key);
+      byCode.set(code, key);
+      cached++;
     }
     return key;
   }
@@ -140,7 +160,7 @@ export function createLineEncoder(maxSeries = 200_000) {
       let size = count - 1; // the newlines between lines
       for (let i = 0; i < count; i++) {
         const v = reading.values[i] as PollutantValue;
-        const key = keyBytes(measurement, site, v.code);
+        const key = keyBytes(reading.kind, site, v.code);
         fieldsOf = '';
         emitValueFields(reading.kind, v, reading.crc, appendField);
         const tail = fieldsOf + time;
@@ -161,6 +181,14 @@ export function createLineEncoder(maxSeries = 200_000) {
 }
 
 const NEWLINE = 0x0a;
+const KIND_INDEX: Readonly<Record<ReadingKind, number>> = {
+  rtd: 0,
+  minute: 1,
+  hour: 2,
+  day: 3,
+  status: 4,
+  runtime: 5,
+};
 const EMPTY_BLOCK: LineBlock = { bytes: Buffer.alloc(0), lines: 0 };
 
 export type LineEncoder = ReturnType<typeof createLineEncoder>;

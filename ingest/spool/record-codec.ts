@@ -51,7 +51,11 @@ export type DecodeOutcome =
   /** Bytes at `offset` are not a valid record (torn write or corruption). */
   | { kind: 'corrupt'; reason: string };
 
-export function decodeRecord(buf: Buffer, offset: number): DecodeOutcome {
+/**
+ * `verifyChecksum` false skips the CRC: for records this process wrote itself or already verified when
+ * it opened the spool (the drain's reads), where a checksum cannot find anything recovery did not.
+ */
+export function decodeRecord(buf: Buffer, offset: number, verifyChecksum = true): DecodeOutcome {
   const available = buf.length - offset;
   if (available < RECORD_HEADER_BYTES) return { kind: 'incomplete', needed: RECORD_HEADER_BYTES };
   if (buf[offset] !== MAGIC_0 || buf[offset + 1] !== MAGIC_1) return { kind: 'corrupt', reason: 'bad magic' };
@@ -60,7 +64,7 @@ export function decodeRecord(buf: Buffer, offset: number): DecodeOutcome {
   const size = RECORD_HEADER_BYTES + length;
   if (available < size) return { kind: 'incomplete', needed: size };
   const payload = buf.subarray(offset + RECORD_HEADER_BYTES, offset + size);
-  if (crc32(payload) !== buf.readUInt32LE(offset + 8))
+  if (verifyChecksum && crc32(payload) !== buf.readUInt32LE(offset + 8))
     return { kind: 'corrupt', reason: 'checksum mismatch' };
   if (lines === 0) return { kind: 'corrupt', reason: 'zero lines' };
   return { kind: 'record', lines, payload, size };
