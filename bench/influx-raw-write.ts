@@ -79,7 +79,6 @@ function point(i: number, minuteOffset: number): Point {
       zs_min: v,
       zs_max: v * 1.2,
       flag: 'N',
-      valid: true,
     },
     timeMs,
   };

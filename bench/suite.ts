@@ -265,7 +265,7 @@ async function rawWrite() {
       Math.max(...results.filter((r) => r.inFlight === k).map((r) => r.pointsPerSec));
     return {
       shape:
-        'pipeline lines: emission_rtd, 8 tags (Chinese enterprise/outlet/region names), fields value, flag, valid',
+        'pipeline lines: emission_rtd, 8 tags (Chinese enterprise/outlet/region names), fields value, flag',
       bytesPerLine,
       batchBytes: WRITE_BATCH_BYTES,
       runs: results,

@@ -41,7 +41,7 @@ export const dataQualityQueries = {
   ratesByDay: `SELECT mean("transmission_rate") AS "传输率", mean("validity_rate") AS "有效率", mean("effective_rate") AS "传输有效率", sum("expected") AS "应传条数", sum("received") AS "实传条数", sum("valid") AS "有效条数" FROM "transmission_day" WHERE $timeFilter AND ${SITE_FILTER} GROUP BY ${LOCAL_DAY}, "enterprise_name", "outlet_name" fill(none)`,
   effectiveTrend: `SELECT mean("effective_rate") AS "传输有效率" FROM "transmission_day" WHERE $timeFilter AND ${SITE_FILTER} GROUP BY ${LOCAL_DAY}, "outlet_name" fill(none)`,
   receivedByDay: `SELECT count("value") AS "接收条数" FROM "emission_rtd" WHERE $timeFilter AND ${SITE_FILTER} AND ${NOT_AUXILIARY} GROUP BY ${LOCAL_DAY}, "enterprise_name", "outlet_name", "pollutant" fill(none)`,
-  validByDay: `SELECT count("value") AS "有效条数" FROM "emission_rtd" WHERE $timeFilter AND ${SITE_FILTER} AND ${NOT_AUXILIARY} AND "valid" = true GROUP BY ${LOCAL_DAY}, "enterprise_name", "outlet_name", "pollutant" fill(none)`,
+  validByDay: `SELECT count("value") AS "有效条数" FROM "emission_rtd" WHERE $timeFilter AND ${SITE_FILTER} AND ${NOT_AUXILIARY} AND "flag" = 'N' GROUP BY ${LOCAL_DAY}, "enterprise_name", "outlet_name", "pollutant" fill(none)`,
   // Minutes with any real-time data per hour: the inner query collapses a reading's codes into one row.
   minutesPerHour: `SELECT count("n") AS "有数据分钟数" FROM (SELECT count("value") AS "n" FROM "emission_rtd" WHERE $timeFilter AND ${SITE_FILTER} GROUP BY time(1m), "outlet_name" fill(none)) WHERE $timeFilter GROUP BY time(1h), "outlet_name" fill(0)`,
   online: `SELECT last("state") AS "state" FROM "device_state" WHERE $timeFilter AND ${SITE_FILTER} GROUP BY time($__interval), "outlet_name" fill(previous)`,

@@ -36,8 +36,8 @@ import { POLLUTANT_FILTER, SITE_FILTER, series } from './influxql.js';
  */
 
 export const outletQueries = {
-  trendValid: `SELECT mean("value") AS "实测浓度", mean("zs") AS "折算浓度" FROM "emission_rtd" WHERE $timeFilter AND ${POLLUTANT_FILTER} AND "valid" = true GROUP BY time($__interval) fill(null)`,
-  trendInvalid: `SELECT mean("value") AS "非正常标记数据" FROM "emission_rtd" WHERE $timeFilter AND ${POLLUTANT_FILTER} AND "valid" = false GROUP BY time($__interval) fill(null)`,
+  trendValid: `SELECT mean("value") AS "实测浓度", mean("zs") AS "折算浓度" FROM "emission_rtd" WHERE $timeFilter AND ${POLLUTANT_FILTER} AND "flag" = 'N' GROUP BY time($__interval) fill(null)`,
+  trendInvalid: `SELECT mean("value") AS "非正常标记数据" FROM "emission_rtd" WHERE $timeFilter AND ${POLLUTANT_FILTER} AND "flag" != 'N' GROUP BY time($__interval) fill(null)`,
   // The limit in force, carried forward between hourly aggregates so it draws as a continuous line.
   trendLimit: `SELECT last("limit") AS "小时限值" FROM "agg_hour" WHERE $timeFilter AND ${POLLUTANT_FILTER} GROUP BY time($__interval) fill(previous)`,
   hourly: `SELECT "zs_mean" AS "折算小时均值", "mean" AS "实测小时均值", "limit" AS "限值" FROM "agg_hour" WHERE $timeFilter AND ${POLLUTANT_FILTER} GROUP BY "origin"`,

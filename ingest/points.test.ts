@@ -39,12 +39,12 @@ describe('reading → points', () => {
         medium: 'gas',
         pollutant: 'a21026',
       },
-      fields: { value: 12.3, zs: 14.5, flag: 'N', valid: true },
+      fields: { value: 12.3, zs: 14.5, flag: 'N' },
       timeMs: Date.parse('2026-11-23T02:00:00Z'),
     });
-    expect(points[1]?.fields).toEqual({ value: 7.5, flag: 'C', valid: false });
+    expect(points[1]?.fields).toEqual({ value: 7.5, flag: 'C' });
     expect(toLineProtocol(points[0]!)).toBe(
-      'emission_rtd,enterprise=hn-binjiang-power,enterprise_name=华能滨江热电有限公司,medium=gas,mn=010000A8900016F000169DC0,outlet=hn-power-unit1,outlet_name=1号机组烟囱,pollutant=a21026,region=滨江经开区 value=12.3,zs=14.5,flag="N",valid=true 1795399200000',
+      'emission_rtd,enterprise=hn-binjiang-power,enterprise_name=华能滨江热电有限公司,medium=gas,mn=010000A8900016F000169DC0,outlet=hn-power-unit1,outlet_name=1号机组烟囱,pollutant=a21026,region=滨江经开区 value=12.3,zs=14.5,flag="N" 1795399200000',
     );
   });
 
@@ -68,7 +68,6 @@ describe('reading → points', () => {
       zs_max: 33,
       cou: 1.5,
       flag: 'N',
-      valid: true,
     });
   });
 
@@ -78,7 +77,7 @@ describe('reading → points', () => {
     expect(readingToPoints({ ...modbus, crc: 'ok' }, site)[0]?.fields.crc).toBeUndefined();
   });
 
-  it('a value without a flag is valid; any non-N flag is not', () => {
+  it('a value without a flag is stored as N (valid, R1); other flags as sent; no separate valid field', () => {
     const r: Reading = {
       ...base,
       values: [
@@ -86,7 +85,12 @@ describe('reading → points', () => {
         { code: 'a21002', rtd: 1, flag: 'T' },
       ],
     };
-    expect(readingToPoints(r, site).map((p) => p.fields.valid)).toEqual([true, false]);
+    const points = readingToPoints(r, site);
+    expect(points.map((p) => p.fields.flag)).toEqual(['N', 'T']);
+    expect(points.every((p) => !('valid' in p.fields))).toBe(true);
+    // Run state (SB codes) has no flag unless the device sent one.
+    const status: Reading = { ...base, kind: 'status', cn: '2021', values: [{ code: 'SB1', rs: 1 }] };
+    expect(readingToPoints(status, site)[0]?.fields).toEqual({ value: 1 });
   });
 
   it('the cached line encoder writes exactly what the generic encoder writes', () => {

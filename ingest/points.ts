@@ -55,12 +55,16 @@ function emitValueFields(kind: ReadingKind, v: PollutantValue, crc: Reading['crc
   if (v.zsMin !== undefined) emit('zs_min', v.zsMin);
   if (v.zsMax !== undefined) emit('zs_max', v.zsMax);
   if (v.cou !== undefined) emit('cou', v.cou);
-  if (v.flag !== undefined) emit('flag', v.flag);
+  // Validity is `flag = 'N'` in every query (regulations.md R1). A value that came without a flag is
+  // normal data and is stored as N, so no separate `valid` field is needed: each field is its own
+  // column in InfluxDB, and a third one per point cost about a quarter of its write throughput
+  // (docs/benchmarks.md). Status and run-time items (SB codes) carry a flag only when one was sent.
+  const flag = v.flag ?? (kind === 'status' || kind === 'runtime' ? undefined : 'N');
+  if (flag !== undefined) emit('flag', flag);
   if (v.eflag !== undefined) emit('eflag', v.eflag);
   if (v.sampleTime !== undefined) emit('sample_time', { int: v.sampleTime.getTime() });
   if (kind !== 'status' && v.rs !== undefined) emit('rs', v.rs);
   if (kind !== 'runtime' && v.rt !== undefined) emit('rt', v.rt);
-  emit('valid', isValidFlag(v.flag));
   // HJ 212 frames accepted despite a non-standard CRC (lenient/off policy) stay identifiable.
   if (crc !== undefined && crc !== 'ok') emit('crc', crc);
 }

@@ -124,7 +124,6 @@ describe('emissions CLI', () => {
       max: 25.1,
       cou: 130.4,
       flag: 'N',
-      valid: true,
       pollutant: 'w01018',
       outlet: 'bj-wwtp-main',
       enterprise_name: '滨江市城东污水处理厂',
