@@ -1,9 +1,9 @@
 /**
  * End-to-end HJ 212 TCP benchmark: simulated HJ 212 gateways (one TCP connection each) send real-time,
- * minute and hour uploads as fast as their 9014s allow (Flag=5, in-flight window 32) to `emissions serve`
+ * minute, hour and (from 1440 readings on) day uploads as fast as their 9014s allow (Flag=5, in-flight window 32) to `emissions serve`
  * (its own process, durable spool) with InfluxDB 1.6.7 on the same machine. Prints readings/s (acked by
  * 9014, i.e. synced to the spool), points/s actually stored (verified with count queries per
- * measurement), retransmissions, CPU and peak RSS per process; writes .bench/hj212-tcp.json.
+ * measurement, day data in emission_day included), retransmissions, CPU and peak RSS per process; writes .bench/hj212-tcp.json.
  *
  *   npx tsx bench/hj212-tcp.ts [--gateways 500] [--readings 120]
  */
@@ -14,35 +14,43 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { findFreePort, startLocalInfluxd } from '../cli/local-influxd.js';
 import { influxQueryOne, seriesRows } from '../ingest/influx-query.js';
+import { MEASUREMENT_BY_KIND } from '../ingest/points.js';
 import { generateRegistry } from '../simulator/generate-registry.js';
 import { readReport } from '../simulator/report.js';
 import { runCli } from '../test/support/cli-process.js';
+import { simulatedMeasurements } from './lib/measurements.js';
 import { coresBetween, sampleAll, watchPeakRss } from './lib/proc-stats.js';
 
 const { values: args } = parseArgs({
   options: {
     gateways: { type: 'string', default: '500' },
-    /** Real-time readings per gateway (interval 60 s): 120 = 2 simulated hours (+12 minute, +2 hour records). */
+    /**
+     * Real-time readings per gateway (interval 60 s): 120 = 2 simulated hours (+12 minute, +2 hour records);
+     * every 1440 add a day record.
+     */
     readings: { type: 'string', default: '120' },
   },
 });
 const GATEWAYS = Number(args.gateways);
 const READINGS = Number(args.readings);
 const DB = 'benchhj212';
-const MEASUREMENTS = ['emission_rtd', 'emission_minute', 'emission_hour'] as const;
+const MEASUREMENTS = simulatedMeasurements('hj212-tcp');
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function countPoints(url: string): Promise<number> {
-  let total = 0;
+/** Points stored per measurement. */
+async function countPoints(url: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
   for (const m of MEASUREMENTS) {
     const rows = seriesRows(await influxQueryOne({ url, db: DB }, `SELECT count(value) FROM ${m}`));
-    total += Number(rows[0]?.count ?? 0);
+    counts[m] = Number(rows[0]?.count ?? 0);
   }
-  return total;
+  return counts;
 }
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 async function main(): Promise<void> {
   if (READINGS % 60 !== 0) throw new Error('--readings must be a multiple of 60 (whole simulated hours)');
@@ -54,8 +62,15 @@ async function main(): Promise<void> {
   const codes = registry.enterprises.flatMap((e) => e.outlets.map((o) => o.pollutants.length));
   const codesTotal = codes.reduce((a, b) => a + b, 0);
   const hours = READINGS / 60;
-  // Real-time + minute (every 10 min) + hour records, one point per code each.
-  const recordsPerGateway = READINGS + hours * 6 + hours;
+  // Real-time + minute (every 10 min) + hour + day records (the run starts at local midnight), one point
+  // per code each.
+  const perKind: Record<string, number> = {
+    rtd: READINGS,
+    minute: hours * 6,
+    hour: hours,
+    day: Math.floor(READINGS / 1440),
+  };
+  const recordsPerGateway = Object.values(perKind).reduce((a, b) => a + b, 0);
   const expectedPoints = codesTotal * recordsPerGateway;
   const expectedReadings = GATEWAYS * recordsPerGateway;
 
@@ -122,11 +137,12 @@ async function main(): Promise<void> {
   const simDone = performance.now();
   const afterSim = sampleAll(pids);
 
-  let stored = 0;
-  for (let i = 0; i < 600 && stored < expectedPoints; i++) {
-    stored = await countPoints(influxd.url);
-    if (stored < expectedPoints) await new Promise((r) => setTimeout(r, 100));
+  let storedBy: Record<string, number> = {};
+  for (let i = 0; i < 600 && sum(storedBy) < expectedPoints; i++) {
+    storedBy = await countPoints(influxd.url);
+    if (sum(storedBy) < expectedPoints) await new Promise((r) => setTimeout(r, 100));
   }
+  const stored = sum(storedBy);
   const storedAt = performance.now();
   const peak = rss.stop();
   await sim.exited;
@@ -136,7 +152,15 @@ async function main(): Promise<void> {
 
   let retransmissions = 0;
   let connected = 0;
+  // Points the simulator got a 9014 for, per measurement (ground truth), against what InfluxDB holds.
+  const ackedPoints: Record<string, number> = Object.fromEntries(MEASUREMENTS.map((m) => [m, 0]));
   for await (const line of readReport(reportPath)) {
+    if (line.type === 'reading') {
+      if (!line.acked) continue;
+      const m = MEASUREMENT_BY_KIND[line.kind];
+      ackedPoints[m] = (ackedPoints[m] ?? 0) + Object.keys(line.values).length;
+      continue;
+    }
     if (line.type !== 'summary') continue;
     connected = line.connected;
     for (const g of Object.values(line.perGateway)) retransmissions += g.retransmissions ?? 0;
@@ -157,6 +181,10 @@ async function main(): Promise<void> {
     expectedPoints,
     storedPoints: stored,
     lost: expectedPoints - stored,
+    /** Per measurement: points of acknowledged records (report) not in InfluxDB; all 0 when nothing is lost. */
+    lostByMeasurement: Object.fromEntries(
+      Object.entries(ackedPoints).map(([m, n]) => [m, n - (storedBy[m] ?? 0)]),
+    ),
     readingsPerSec: Math.round(acked / wallSec),
     pointsStoredPerSec: Math.round(stored / storeSec),
     wallSec: Number(wallSec.toFixed(1)),
@@ -164,15 +192,17 @@ async function main(): Promise<void> {
     peakRssMB: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])),
   };
   out(
-    `HJ 212 TCP: ${GATEWAYS} gateways (${connected} connected), ${recordsPerGateway} uploads each (rtd+minute+hour)`,
+    `HJ 212 TCP: ${GATEWAYS} gateways (${connected} connected), ${recordsPerGateway} uploads each (${JSON.stringify(perKind)})`,
   );
   out(
     `readings acked (9014)/s: ${result.readingsPerSec}   points stored/s: ${result.pointsStoredPerSec}   acked ${acked}/${expectedReadings}   lost points: ${result.lost}   retransmissions: ${retransmissions}`,
   );
+  out(`lost points per measurement (acked per report − stored): ${JSON.stringify(result.lostByMeasurement)}`);
   out(`CPU (cores): ${JSON.stringify(cpu)}   peak RSS (MB): ${JSON.stringify(result.peakRssMB)}`);
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/hj212-tcp.json', `${JSON.stringify(result, null, 2)}\n`);
-  if (result.lost !== 0 || acked !== expectedReadings) process.exitCode = 1;
+  const lostAcked = Object.values(result.lostByMeasurement).some((n) => n !== 0);
+  if (result.lost !== 0 || lostAcked || acked !== expectedReadings) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -34,6 +34,7 @@ import { openIdleConnections } from './lib/idle-connections.js';
 import { type ProbeResult, startProbe } from './lib/probe.js';
 import { type CpuSample, coreShare, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
 import { bodies, pipelineLines } from './lib/raw-lines.js';
+import { simulatedMeasurements } from './lib/measurements.js';
 import { benchRegistry, PROBE_MN } from './lib/registry.js';
 import { buildForBench, sampler, startCeilingBroker, startServe, startSimulator } from './lib/services.js';
 
@@ -323,8 +324,8 @@ async function pipeline(opts: {
     nodeArgs: SERVE_NODE_ARGS,
     ...(opts.profile ? { profileDir: opts.profile } : {}),
   });
-  const measurements =
-    protocol === 'json-mqtt' ? ['emission_rtd'] : ['emission_rtd', 'emission_minute', 'emission_hour'];
+  // Every measurement the simulator's acked records land in (HJ 212 day records included).
+  const measurements = simulatedMeasurements(protocol);
   try {
     const sim = startSimulator({
       brokerUrl: serve.mqttUrl,

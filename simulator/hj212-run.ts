@@ -5,11 +5,11 @@ import { formatQn } from '../core/local-time.js';
 import type { Logger } from '../core/logger.js';
 import { encodeUpload } from '../ingest/hj212/index.js';
 import type { PollutantValue } from '../ingest/reading.js';
-import { createIntervalAggregator, type IntervalAggregator } from './hj212-aggregate.js';
+import { createIntervalAggregator, type IntervalAggregator, type IntervalKind } from './hj212-aggregate.js';
 import { createHj212Device, type UploadFrame } from './hj212-device.js';
 import { createMqttLink, createTcpLink, type Hj212Link } from './hj212-link.js';
 import { encodingFor, type QuirkSpec, quirksFor } from './hj212-quirks.js';
-import { createReadingSource, type SimReading } from './readings.js';
+import { createReadingSource, type SimReading, type SimReadingKind } from './readings.js';
 import { type GatewaySummary, type ReportReadingLine, type ReportWriter, toReportLine } from './report.js';
 import type { Scenario } from './scenario.js';
 import type { Waits } from './timers.js';
@@ -30,6 +30,19 @@ export const HJ212_SIM_DEFAULTS = {
   /** Floor of the scaled OverTime in wall ms: at high speeds 10 s / speed would be shorter than an fsync. */
   minAckTimeoutMs: 2000,
 } as const;
+
+/** Interval records a simulated HJ 212 gateway computes from its real-time data (hj212-aggregate.ts). */
+export const HJ212_INTERVAL_KINDS = ['minute', 'hour', 'day'] as const satisfies readonly IntervalKind[];
+
+/**
+ * Every kind of record a simulated HJ 212 gateway uploads, each counted in the summary's `acked`: anything
+ * that checks the store against `acked` (bench/lib/measurements.ts) must count all of them, day data
+ * (2031 → emission_day) included.
+ */
+export const HJ212_UPLOAD_KINDS = [
+  'rtd',
+  ...HJ212_INTERVAL_KINDS,
+] as const satisfies readonly SimReadingKind[];
 
 /** QN offsets (simulated ms after the triggering data time) keep every frame's QN unique per gateway. */
 const QN_OFFSET_MS = { rtd: 0, minute: 100, hour: 200, day: 300 } as const;
@@ -165,7 +178,7 @@ export async function runHj212Gateway(
     ...(endMs !== undefined && { endMs }),
     ...(ctx.scenario && { scenario: ctx.scenario }),
   });
-  const aggregators: IntervalAggregator[] = (['minute', 'hour', 'day'] as const).map((kind) =>
+  const aggregators: IntervalAggregator[] = HJ212_INTERVAL_KINDS.map((kind) =>
     createIntervalAggregator({
       kind,
       zone: ctx.timeZone,

@@ -127,20 +127,22 @@ export function createSpoolSink(opts: SpoolSinkOptions): PointSink {
         await new Promise<void>((r) => slotWaiters.push(r));
       }
       if (signal.aborted) break;
-      let batch: SpoolBatch | undefined;
+      let batches: SpoolBatch[];
       try {
-        batch = await spool.read(opts.batchBytes);
+        // Every free slot at once, from one disk read (see Spool.readBatches).
+        batches = await spool.readBatches(opts.batchBytes, opts.maxInFlight - inFlight.length);
       } catch (err) {
         log.error({ err: errorMessage(err) }, 'spool read failed; retrying');
         await abortableDelay(1000, signal);
         continue;
       }
-      if (!batch) continue;
-      const entry: InFlight = { batch, done: false };
-      inFlight.push(entry);
-      // drain() handles every outcome itself; it never rejects.
-      const p = drain(entry).finally(() => draining.delete(p));
-      draining.add(p);
+      for (const batch of batches) {
+        const entry: InFlight = { batch, done: false };
+        inFlight.push(entry);
+        // drain() handles every outcome itself; it never rejects.
+        const p = drain(entry).finally(() => draining.delete(p));
+        draining.add(p);
+      }
     }
   }
 

@@ -56,6 +56,28 @@ describe('spool', () => {
     await a.close();
   });
 
+  it('reads several consecutive batches from one read, each within the byte bound, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const s = spoolAt(dir, { segmentBytes: 1 << 20 });
+    await s.open();
+    for (let i = 0; i < 100; i++) await s.append([line(i)]);
+    const batches = await s.readBatches(1024, 3);
+    expect(batches).toHaveLength(3);
+    let offset = batches[0]!.end.offset - batches[0]!.bytes;
+    for (const b of batches) {
+      expect(b.bytes).toBeLessThanOrEqual(1024);
+      expect(b.lines).toBe(b.records);
+      expect(b.end.offset).toBe(offset + b.bytes); // consecutive: each starts where the previous ended
+      offset = b.end.offset;
+    }
+    const first = batches.flatMap((b) => b.body.toString().split('\n'));
+    for (const b of batches) s.ack(b);
+    const rest = await drainAll(s);
+    expect([...first, ...rest]).toEqual(Array.from({ length: 100 }, (_, i) => line(i)));
+    expect(await s.readBatches(1024, 4)).toEqual([]);
+    await s.close();
+  });
+
   it('spans segments and deletes fully acknowledged ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-'));
     const s = spoolAt(dir, { segmentBytes: 4096 });

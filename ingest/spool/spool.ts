@@ -70,6 +70,12 @@ export interface Spool {
   append(lines: readonly string[] | LineBlock): Promise<void>;
   /** Next durable, unread records up to about `maxBytes`; undefined when there are none. */
   read(maxBytes: number): Promise<SpoolBatch | undefined>;
+  /**
+   * Up to `count` consecutive batches of about `maxBytes` each, from one disk read (empty when there is
+   * nothing to read). The drain fills all its free request slots at once: on a busy event loop every
+   * awaited read costs a whole loop turn, so one read per slot capped the drain at one batch per turn.
+   */
+  readBatches(maxBytes: number, count: number): Promise<SpoolBatch[]>;
   /** Marks everything before `batch.end` as stored in InfluxDB. Batches must be acked in read order. */
   ack(batch: SpoolBatch): void;
   /** Resolves when durable unread data exists (at once if it does already) or the signal aborts. */
@@ -395,37 +401,60 @@ export function createSpool(opts: SpoolOptions): Spool {
     },
 
     async read(maxBytes) {
+      return (await this.readBatches(maxBytes, 1))[0];
+    },
+
+    async readBatches(maxBytes, count) {
+      const batchBytes = Math.max(maxBytes, RECORD_HEADER_BYTES);
       for (;;) {
         const seg = segmentOf(readPos.seq);
-        if (!seg) return undefined;
+        if (!seg) return [];
         const durableEnd = seg.size;
         if (readPos.offset >= durableEnd) {
           const idx = segments.indexOf(seg);
           const next = segments[idx + 1];
           // Move on only from a segment that will not grow any more.
-          if (!next || seg === lastSegment()) return undefined;
+          if (!next || seg === lastSegment()) return [];
           readPos = { seq: next.seq, offset: 0 };
           continue;
         }
         const fh = await readerFor(seg.seq);
-        const want = Math.min(Math.max(maxBytes, RECORD_HEADER_BYTES), durableEnd - readPos.offset);
+        const want = Math.min(batchBytes * Math.max(1, count), durableEnd - readPos.offset);
         let buf = Buffer.allocUnsafe(want);
         await fh.read(buf, 0, want, readPos.offset);
-        const parts: Buffer[] = [];
-        let pos = 0;
+        const batches: SpoolBatch[] = [];
+        let parts: Buffer[] = [];
         let lines = 0;
-        for (;;) {
+        let batchStart = 0;
+        let pos = 0;
+        const close = () => {
+          const end = { seq: seg.seq, offset: readPos.offset + pos };
+          batches.push({ body: joinLineBytes(parts), lines, records: parts.length, bytes: pos - batchStart, end });
+          parts = [];
+          lines = 0;
+          batchStart = pos;
+        };
+        while (batches.length < count) {
           // Everything readable was checksummed by the recovery scan in open() or written by this
           // process since: the CRC is for torn writes after a crash, not for re-reading our own bytes.
           const d = decodeRecord(buf, pos, false);
           if (d.kind === 'record') {
+            if (parts.length > 0 && pos - batchStart + d.size > batchBytes) {
+              close();
+              if (batches.length === count) break;
+            }
             parts.push(d.payload);
             lines += d.lines;
             pos += d.size;
             continue;
           }
-          if (d.kind === 'incomplete' && parts.length === 0 && readPos.offset + d.needed <= durableEnd) {
-            // A single record larger than maxBytes: read exactly that record.
+          if (
+            d.kind === 'incomplete' &&
+            pos === 0 &&
+            buf.length < d.needed &&
+            readPos.offset + d.needed <= durableEnd
+          ) {
+            // A single record larger than the read: read exactly that record.
             buf = Buffer.allocUnsafe(d.needed);
             await fh.read(buf, 0, d.needed, readPos.offset);
             continue;
@@ -441,9 +470,10 @@ export function createSpool(opts: SpoolOptions): Spool {
           }
           break;
         }
-        if (parts.length === 0) continue;
-        readPos = { seq: seg.seq, offset: readPos.offset + pos };
-        return { body: joinLineBytes(parts), lines, records: parts.length, bytes: pos, end: { ...readPos } };
+        if (parts.length > 0) close();
+        if (batches.length === 0) continue;
+        readPos = { ...(batches[batches.length - 1] as SpoolBatch).end };
+        return batches;
       }
     },
 
