@@ -31,10 +31,10 @@ import { createInfluxWriter } from '../ingest/influx-writer.js';
 import { startMosquitto } from '../test/support/mosquitto.js';
 import { updateDocs } from './lib/docs.js';
 import { openIdleConnections } from './lib/idle-connections.js';
+import { simulatedMeasurements } from './lib/measurements.js';
 import { type ProbeResult, startProbe } from './lib/probe.js';
 import { type CpuSample, coreShare, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
 import { bodies, pipelineLines } from './lib/raw-lines.js';
-import { simulatedMeasurements } from './lib/measurements.js';
 import { benchRegistry, PROBE_MN } from './lib/registry.js';
 import { buildForBench, sampler, startCeilingBroker, startServe, startSimulator } from './lib/services.js';
 

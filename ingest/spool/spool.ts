@@ -429,7 +429,13 @@ export function createSpool(opts: SpoolOptions): Spool {
         let pos = 0;
         const close = () => {
           const end = { seq: seg.seq, offset: readPos.offset + pos };
-          batches.push({ body: joinLineBytes(parts), lines, records: parts.length, bytes: pos - batchStart, end });
+          batches.push({
+            body: joinLineBytes(parts),
+            lines,
+            records: parts.length,
+            bytes: pos - batchStart,
+            end,
+          });
           parts = [];
           lines = 0;
           batchStart = pos;
