@@ -5,7 +5,7 @@
  *     process with an in-process `aedes.subscribe` counter (bench/lib/ceiling-broker.ts); optionally
  *     Debian mosquitto (max_queued_messages 1e6) with an mqtt.js counting subscriber.
  *  B. raw InfluxDB 1.6.7 writes of exactly the pipeline's lines (simulator readings → decoder → encoder),
- *     in WRITE_BATCH_BYTES bodies, 2 (production default) and 4 requests in flight.
+ *     in WRITE_BATCH_BYTES (8 MiB, the default) bodies, 2 and 4 (production default) requests in flight.
  *  C. the pipeline end to end (`emissions serve`, durable spool, InfluxDB on the same box): JSON over
  *     MQTT with 50 and 1000 gateways, HJ 212 over TCP with 50; 8 pollutants per reading; zero loss
  *     verified by counting what InfluxDB stored; p50/p99 publish → queryable from a probe gateway.
@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     /** Extra node flags for `serve`, space-separated (GC experiments). */
     'serve-node-args': { type: 'string' },
+    /** Extra environment for every `serve`, `K=V,K=V` (setting experiments, e.g. WRITE_BATCH_BYTES). */
+    'serve-env': { type: 'string' },
     /** Comma-separated pipeline runs of C: json-50, json-1000, hj212. */
     runs: { type: 'string', default: 'json-50,json-1000,hj212' },
     'no-docs': { type: 'boolean', default: false },
@@ -60,8 +62,14 @@ const OUTAGE_SEC = Number(args['outage-sec']);
 const IDLE = Number(args.idle);
 const DB = 'bench';
 const VALUES = 8;
-const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
+const WRITE_BATCH_BYTES = 8 * 1024 * 1024;
 const SERVE_NODE_ARGS = (args['serve-node-args'] ?? '').split(' ').filter(Boolean);
+const SERVE_ENV: Record<string, string> = Object.fromEntries(
+  (args['serve-env'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const RUNS = new Set((args.runs ?? '').split(','));
 const WORK = mkdtempSync('/tmp/bench-suite-');
 
@@ -322,6 +330,7 @@ async function pipeline(opts: {
     db: DB,
     dir,
     nodeArgs: SERVE_NODE_ARGS,
+    env: SERVE_ENV,
     ...(opts.profile ? { profileDir: opts.profile } : {}),
   });
   // Every measurement the simulator's acked records land in (HJ 212 day records included).
@@ -391,7 +400,13 @@ async function idleMemory(n: number) {
   const dir = join(WORK, 'idle');
   mkdirSync(dir, { recursive: true });
   const influx = await startLocalInfluxd();
-  const serve = await startServe({ registryFile: serveReg, influxUrl: influx.url, db: DB, dir });
+  const serve = await startServe({
+    registryFile: serveReg,
+    influxUrl: influx.url,
+    db: DB,
+    dir,
+    env: SERVE_ENV,
+  });
   try {
     const gateways = regs.simulator.enterprises.flatMap((e) => e.outlets.map((o) => o.gateway));
     const port = Number(new URL(serve.mqttUrl).port);
@@ -458,7 +473,7 @@ async function outage(outageSec: number) {
     influxUrl: influx.url,
     db: DB,
     dir,
-    env: { SPOOL_MAX_BYTES: String(8 * 1024 ** 3) },
+    env: { SPOOL_MAX_BYTES: String(8 * 1024 ** 3), ...SERVE_ENV },
   });
   const timeline: Array<{
     t: number;

@@ -6,12 +6,15 @@ import type { IngestMetrics } from './metrics.js';
 /**
  * One batch to InfluxDB, retried until it is confirmed, permanently rejected, or the signal aborts.
  * Retriable failures (network, timeout, 5xx, 429) back off exponentially with jitter, honouring
- * Retry-After; a permanent rejection (4xx) is not retried, because it would block every batch behind it.
+ * Retry-After (capped at 1 s while the connection is refused); a permanent rejection (4xx) is not retried, because it would block every batch behind it.
  */
 export type WriteOutcome =
   | { kind: 'written' }
   | { kind: 'rejected'; error: PipelineError }
   | { kind: 'aborted' };
+
+/** Longest wait between attempts while InfluxDB refuses connections (see writeWithRetry). */
+export const REFUSED_RETRY_MAX_MS = 1000;
 
 export interface RetryPolicy {
   retryInitialMs: number;
@@ -43,7 +46,11 @@ export async function writeWithRetry(
       }
       metrics.writeErrors.inc({ kind: 'retriable' });
       const retryAfter = isPipelineError(err) ? Number(err.details?.retryAfterMs ?? 0) : 0;
-      const backoff = Math.min(policy.retryMaxMs, policy.retryInitialMs * 2 ** Math.min(attempt, 16));
+      // A refused connection means InfluxDB is not listening (restarting): trying again costs it nothing,
+      // so the wait stays short and the backlog starts draining within a second of its return.
+      const refused = isPipelineError(err) && err.details?.code === 'ECONNREFUSED';
+      const cap = refused ? Math.min(policy.retryMaxMs, REFUSED_RETRY_MAX_MS) : policy.retryMaxMs;
+      const backoff = Math.min(cap, policy.retryInitialMs * 2 ** Math.min(attempt, 16));
       const delay = Math.max(retryAfter, backoff * (0.5 + Math.random() / 2));
       if (attempt === 0 || attempt % 10 === 0) {
         log.warn(
