@@ -32,7 +32,7 @@ export function writeRecord(target: Buffer, offset: number, block: LineBlock): n
   target.writeUInt16LE(block.lines, offset + 2);
   target.writeUInt32LE(length, offset + 4);
   target.writeUInt32LE(crc32(block.bytes), offset + 8);
-  block.bytes.copy(target, offset + RECORD_HEADER_BYTES);
+  target.set(block.bytes, offset + RECORD_HEADER_BYTES);
   return RECORD_HEADER_BYTES + length;
 }
 
