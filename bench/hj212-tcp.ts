@@ -20,6 +20,7 @@ import { readReport } from '../simulator/report.js';
 import { runCli } from '../test/support/cli-process.js';
 import { simulatedMeasurements } from './lib/measurements.js';
 import { coresBetween, sampleAll, watchPeakRss } from './lib/proc-stats.js';
+import { buildForBench } from './lib/services.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
 
   const influxd = await startLocalInfluxd();
   const [mqttPort, httpPort, hj212Port] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  buildForBench(); // serve and the simulator run compiled, as deployed
   const serve = runCli(['serve'], {
     env: {
       EMISSIONS_REGISTRY: registryFile,
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
     },
     logFile: join(dir, 'serve.log'),
+    fromBuild: true,
   });
   for (let i = 0; i < 200; i++) {
     const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
       '--report',
       reportPath,
     ],
-    { env: { LOG_LEVEL: 'info' }, logFile: join(dir, 'simulate.log') },
+    { env: { LOG_LEVEL: 'info' }, logFile: join(dir, 'simulate.log'), fromBuild: true },
   );
   const pids = { simulator: sim.pid, serve: serve.pid, influxd: influxd.pid };
   const before = sampleAll(pids);
