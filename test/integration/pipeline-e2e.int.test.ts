@@ -100,7 +100,6 @@ describe('gateways → MQTT → InfluxDB', () => {
       expect({
         value: row.value,
         flag: row.flag,
-        valid: row.valid,
         outlet: row.outlet,
         enterprise: row.enterprise,
         enterprise_name: row.enterprise_name,
@@ -110,7 +109,6 @@ describe('gateways → MQTT → InfluxDB', () => {
       }).toEqual({
         value: want!.value,
         flag: want!.flag,
-        valid: want!.flag === 'N',
         outlet: want!.outlet,
         enterprise: want!.enterprise,
         enterprise_name: site.enterprise.name,
