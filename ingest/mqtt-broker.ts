@@ -6,6 +6,7 @@ import { listen } from '../core/listen.js';
 import type { Logger } from '../core/logger.js';
 import type { Intake } from './intake.js';
 import type { IngestMetrics } from './metrics.js';
+import { isOutgoingQueuePersistence, skipEmptyOutgoingStreams } from './mqtt-outgoing.js';
 import { downTopic, parseDeviceTopic } from './topics.js';
 import type { UpPayloadHandler } from './up-payload.js';
 
@@ -143,6 +144,13 @@ export async function createMqttBroker(opts: MqttBrokerOptions, deps: MqttBroker
       );
     },
   });
+
+  // Memory per idle gateway: most of it was garbage from aedes' per-CONNECT offline-queue replay, left in
+  // V8's old space after a reconnect storm; see mqtt-outgoing.ts. `persistence` is aedes' default memory
+  // persistence (created by createBroker; no client has connected yet).
+  const persistence: unknown = (aedes as unknown as { persistence?: unknown }).persistence;
+  if (isOutgoingQueuePersistence(persistence)) skipEmptyOutgoingStreams(persistence);
+  else log.warn('aedes persistence without outgoingStream/outgoingEnqueue: per-CONNECT replay not slimmed');
 
   aedes.on('client', (client) => {
     const mn = clientMn.get(client);
