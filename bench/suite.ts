@@ -406,6 +406,7 @@ async function idleMemory(n: number) {
     db: DB,
     dir,
     env: SERVE_ENV,
+    nodeArgs: SERVE_NODE_ARGS,
   });
   try {
     const gateways = regs.simulator.enterprises.flatMap((e) => e.outlets.map((o) => o.gateway));
@@ -474,6 +475,7 @@ async function outage(outageSec: number) {
     db: DB,
     dir,
     env: { SPOOL_MAX_BYTES: String(8 * 1024 ** 3), ...SERVE_ENV },
+    nodeArgs: SERVE_NODE_ARGS,
   });
   const timeline: Array<{
     t: number;

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
  * `serve` with 10 000 gateways that garbage was two thirds of the heap and RSS growth per connection.
  * (Not all of it can be avoided from here: aedes' own pipeline and `through` stream remain, and when V8's
  * allocation-site pretenuring kicks in during a burst, typically on a CPU-starved box, they are promoted
- * again; `--no-allocation-site-pretenuring` stops that. See the MQTT memory notes in the bench report.)
+ * again; in bench section D `--no-allocation-site-pretenuring` on serve prevents that.)
  *
  * Packets enter the memory persistence's outgoing queue only through outgoingEnqueue/outgoingEnqueueCombi
  * (outgoingUpdate replaces an entry, outgoingClearMessageId removes one). So a client id never passed to
