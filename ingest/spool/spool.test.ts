@@ -75,6 +75,9 @@ describe('spool', () => {
     const rest = await drainAll(s);
     expect([...first, ...rest]).toEqual(Array.from({ length: 100 }, (_, i) => line(i)));
     expect(await s.readBatches(1024, 4)).toEqual([]);
+    await s.append([line(100)]);
+    expect(await s.readBatches(1024, 0)).toEqual([]); // no free slot: nothing read
+    expect((await s.readBatches(1024, 1))[0]?.lines).toBe(1);
     await s.close();
   });
 

@@ -405,6 +405,7 @@ export function createSpool(opts: SpoolOptions): Spool {
     },
 
     async readBatches(maxBytes, count) {
+      if (count < 1) return [];
       const batchBytes = Math.max(maxBytes, RECORD_HEADER_BYTES);
       for (;;) {
         const seg = segmentOf(readPos.seq);
