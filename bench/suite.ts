@@ -152,6 +152,35 @@ export interface CeilingResult {
   peakRssMB: Record<string, number>;
 }
 
+/**
+ * Runs the load generator for `seconds` against a broker whose subscriber counts with `count`, then
+ * stops it. Rate = counter increase over the run (first 2 s skipped); CPU and RSS of `pids`.
+ */
+async function countWhileLoaded(
+  sim: ReturnType<typeof startSimulator>,
+  pids: Record<string, number>,
+  count: () => number,
+  seconds: number,
+): Promise<Omit<CeilingResult, 'broker' | 'gateways' | 'seconds'>> {
+  await sim.connected;
+  const watch = procWatch(pids);
+  const s = sampler(count, 250);
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const t1 = performance.now();
+  const stats = watch.finish();
+  s.stop();
+  const summary = await sim.stop();
+  // Let the last deliveries reach the counter before reading it.
+  await sleep(500);
+  return {
+    readingsPerSec: round(s.rate(t0 + 2000, t1)),
+    acked: Number(summary.acked),
+    counted: count(),
+    ...stats,
+  };
+}
+
 async function ceilingAedes(gateways: number, seconds: number): Promise<CeilingResult> {
   const { simulator } = benchRegistry(gateways);
   const regFile = writeRegistry(`ceiling-${gateways}.yaml`, simulator);
@@ -162,24 +191,11 @@ async function ceilingAedes(gateways: number, seconds: number): Promise<CeilingR
     logFile: join(WORK, `ceiling-aedes-${gateways}.sim.log`),
   });
   try {
-    await sim.connected;
-    const watch = procWatch({ simulator: sim.cli.pid, broker: broker.pid });
-    const s = sampler(() => broker.count(), 250);
-    const t0 = performance.now();
-    await sleep(seconds * 1000);
-    const t1 = performance.now();
-    const stats = watch.finish();
-    s.stop();
-    const summary = await sim.stop();
-    await sleep(400);
     return {
       broker: 'aedes (own process, in-process subscribe counter)',
       gateways,
       seconds,
-      readingsPerSec: round(s.rate(t0 + 2000, t1)),
-      acked: Number(summary.acked),
-      counted: broker.count(),
-      ...stats,
+      ...(await countWhileLoaded(sim, { simulator: sim.cli.pid, broker: broker.pid }, broker.count, seconds)),
     };
   } finally {
     await broker.stop();
@@ -203,24 +219,12 @@ async function ceilingMosquitto(gateways: number, seconds: number): Promise<Ceil
     logFile: join(WORK, `ceiling-mosq-${gateways}.sim.log`),
   });
   try {
-    await sim.connected;
-    const watch = procWatch({ simulator: sim.cli.pid, mosquitto: mosq.pid, benchSubscriber: process.pid });
-    const s = sampler(() => n, 250);
-    const t0 = performance.now();
-    await sleep(seconds * 1000);
-    const t1 = performance.now();
-    const stats = watch.finish();
-    s.stop();
-    const summary = await sim.stop();
-    await sleep(500);
+    const pids = { simulator: sim.cli.pid, mosquitto: mosq.pid, benchSubscriber: process.pid };
     return {
       broker: 'mosquitto 2 (QoS 0 mqtt.js counting subscriber)',
       gateways,
       seconds,
-      readingsPerSec: round(s.rate(t0 + 2000, t1)),
-      acked: Number(summary.acked),
-      counted: n,
-      ...stats,
+      ...(await countWhileLoaded(sim, pids, () => n, seconds)),
     };
   } finally {
     await sub.endAsync(true).catch(() => undefined);
