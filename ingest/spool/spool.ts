@@ -420,7 +420,7 @@ export function createSpool(opts: SpoolOptions): Spool {
           continue;
         }
         const fh = await readerFor(seg.seq);
-        const want = Math.min(batchBytes * Math.max(1, count), durableEnd - readPos.offset);
+        const want = Math.min(batchBytes * count, durableEnd - readPos.offset);
         let buf = Buffer.allocUnsafe(want);
         await fh.read(buf, 0, want, readPos.offset);
         const batches: SpoolBatch[] = [];
