@@ -19,6 +19,11 @@ COPY cli cli
 RUN npm run build && npm prune --omit=dev
 
 FROM ${NODE_IMAGE} AS runtime
+# A 64 MiB young-generation semi-space: under load the readings waiting for their group commit survive
+# V8's scavenges, and with the default (16 MiB) the scavenger copied them several times: garbage
+# collection took 14–16 % of serve's CPU, 8–9 % with 64 MiB, for ≈ 80 MB more peak RSS under full load
+# and no change at idle (docs/benchmarks.md). The benchmarks start serve with these same options.
+ENV NODE_OPTIONS="--max-semi-space-size=64"
 ENV NODE_ENV=production \
     EMISSIONS_TIME_ZONE=Asia/Shanghai \
     SPOOL_DIR=/var/lib/emissions/spool \

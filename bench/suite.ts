@@ -36,7 +36,14 @@ import { type ProbeResult, startProbe } from './lib/probe.js';
 import { type CpuSample, coreShare, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
 import { bodies, pipelineLines } from './lib/raw-lines.js';
 import { benchRegistry, PROBE_MN } from './lib/registry.js';
-import { buildForBench, sampler, startCeilingBroker, startServe, startSimulator } from './lib/services.js';
+import {
+  buildForBench,
+  deployedNodeOptions,
+  sampler,
+  startCeilingBroker,
+  startServe,
+  startSimulator,
+} from './lib/services.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -310,8 +317,23 @@ export interface PipelineResult {
   storedPoints: number;
   lost: number;
   latencyMs: ProbeResult;
+  /** Spool group commits over the window: per second, mean duration (write + fdatasync), records each. */
+  spoolCommits: { perSec: number; meanMs: number; recordsEach: number };
+  /** serve's event-loop lag p50 at the end of the window (prom-client's sampler), ms. */
+  eventLoopLagP50Ms: number;
   cpuCores: Record<string, number | null>;
   peakRssMB: Record<string, number>;
+}
+
+/** Group-commit figures between two /metrics scrapes `seconds` apart. */
+function commitStats(before: Record<string, number>, after: Record<string, number>, seconds: number) {
+  const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+  const commits = delta('emissions_spool_commit_seconds_count');
+  return {
+    perSec: round(commits / seconds),
+    meanMs: commits > 0 ? round((delta('emissions_spool_commit_seconds_sum') / commits) * 1000, 2) : 0,
+    recordsEach: commits > 0 ? round(delta('emissions_spool_committed_records_total') / commits) : 0,
+  };
 }
 
 async function pipeline(opts: {
@@ -348,13 +370,19 @@ async function pipeline(opts: {
     });
     await sim.connected;
     const probe = startProbe({ brokerUrl: serve.mqttUrl, influxUrl: influx.url, db: DB });
-    const watch = procWatch({ simulator: sim.cli.pid, serve: serve.cli.pid, influxd: influx.pid });
+    const watch = procWatch({
+      simulator: sim.cli.pid,
+      serve: serve.cli.pid,
+      influxd: influx.pid,
+      bench: process.pid,
+    });
     const accepted = sampler(async () => (await serve.metrics()).emissions_messages_accepted_total ?? 0, 500);
     const written = sampler(async () => (await serve.metrics()).emissions_points_written_total ?? 0, 500);
     // Rates skip the first 2 s (connection burst, series creation in InfluxDB).
     await sleep(2000);
     watch.restart();
     const t0 = performance.now();
+    const m0 = await serve.metrics();
     await sleep(opts.seconds * 1000);
     const t1 = performance.now();
     const stats = watch.finish();
@@ -383,10 +411,12 @@ async function pipeline(opts: {
       // Acked readings must all be stored; published-but-unacked ones (cut off by the stop) may be.
       lost: Math.max(0, acked * VALUES - stored) + Math.max(0, stored - published * VALUES),
       latencyMs,
+      spoolCommits: commitStats(m0, m, (t1 - t0) / 1000),
+      eventLoopLagP50Ms: round((m.emissions_nodejs_eventloop_lag_p50_seconds ?? 0) * 1000, 1),
       ...stats,
     };
     out(
-      `  ${opts.label}: ${result.readingsPerSec} readings/s, written ${result.pointsWrittenPerSec} points/s, lost ${result.lost}, p50/p99 ${latencyMs.queryable.p50}/${latencyMs.queryable.p99} ms, CPU ${JSON.stringify(stats.cpuCores)}`,
+      `  ${opts.label}: ${result.readingsPerSec} readings/s, written ${result.pointsWrittenPerSec} points/s, lost ${result.lost}, p50/p99 ${latencyMs.queryable.p50}/${latencyMs.queryable.p99} ms, CPU ${JSON.stringify(stats.cpuCores)}, commits ${JSON.stringify(result.spoolCommits)}, loop lag p50 ${result.eventLoopLagP50Ms} ms`,
     );
     return result;
   } finally {
@@ -596,6 +626,8 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = args.merge
     ? { ...previous, remeasured: { sections: [...ONLY].join(','), date: started.toISOString(), machine } }
     : { date: started.toISOString(), machine, seconds: SECONDS };
+  // What serve ran with: the deployed node options plus this run's experiments (if any).
+  results.serveSettings = { nodeOptions: [...deployedNodeOptions(), ...SERVE_NODE_ARGS], env: SERVE_ENV };
   const ceilingSec = Math.min(SECONDS, 20);
 
   if (ONLY.has('A')) {

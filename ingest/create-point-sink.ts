@@ -30,6 +30,10 @@ export async function createPointSink(
     checkpointIntervalMs: config.spool.checkpointIntervalMs,
     log: log.child({ component: 'spool' }),
     onStateChange: showState,
+    onCommit: (seconds, records) => {
+      metrics.spoolCommitDuration.observe(seconds);
+      metrics.spoolCommitRecords.inc(records);
+    },
   });
   await spool.open();
   return createSpoolSink({

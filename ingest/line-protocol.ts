@@ -203,11 +203,21 @@ export function lineWithKey(
 }
 
 /** One escaped, validated `key=value` field of a point of `measurement` (the pieces `lineWithKey` joins). */
-export function fieldText(measurement: string, name: string, value: FieldValue): string {
+function fieldText(measurement: string, name: string, value: FieldValue): string {
+  return `${fieldKeyText(measurement, name)}${encodeField(measurement, name, value)}`;
+}
+
+/** The escaped `key=` of a field (validated); `fieldValueText` gives what follows the `=`. */
+export function fieldKeyText(measurement: string, name: string): string {
   if (name === '' || name === 'time') {
     reject(`invalid field key "${name}" on "${measurement}"`, { measurement, field: name });
   }
-  return `${fieldPrefix(name)}${encodeField(measurement, name, value)}`;
+  return fieldPrefix(name);
+}
+
+/** The validated value text of a field (what follows `key=`). */
+export function fieldValueText(measurement: string, name: string, value: FieldValue): string {
+  return encodeField(measurement, name, value);
 }
 
 /** Throws unless `timeMs` is a valid line-protocol timestamp (an integer millisecond). */

@@ -67,6 +67,17 @@ export function createIngestMetrics(registry: Registry = new Registry()) {
     help: 'Bytes in the durable spool not yet confirmed by InfluxDB',
     registers: [registry],
   });
+  const spoolCommitDuration = new Histogram({
+    name: 'emissions_spool_commit_seconds',
+    help: 'Spool group commits (one durable O_DSYNC write per group of appends): how long each took',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const spoolCommitRecords = new Counter({
+    name: 'emissions_spool_committed_records_total',
+    help: 'Records (one per accepted message) made durable by spool group commits',
+    registers: [registry],
+  });
   const spoolState = new Gauge({
     name: 'emissions_spool_state',
     help: 'Spool state: 1 for the current state (ok, full = gateways wait, failed = disk error, not acking)',
@@ -98,6 +109,8 @@ export function createIngestMetrics(registry: Registry = new Registry()) {
     pendingPoints,
     spoolBytes,
     spoolState,
+    spoolCommitDuration,
+    spoolCommitRecords,
     quarantinedPoints,
     connectedGateways,
     /** HJ 212 intake (ingest/hj212-intake/metrics.ts). */

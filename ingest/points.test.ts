@@ -119,6 +119,28 @@ describe('reading → points', () => {
     }
   });
 
+  it('blocks stay intact while later readings fill new slabs; a reading that throws leaves nothing behind', () => {
+    const encoder = createLineEncoder();
+    const invalid: Reading = {
+      ...base,
+      values: [
+        { code: 'a21026', rtd: 1 },
+        { code: 'a19001', rtd: Infinity },
+      ],
+    };
+    const kept: Array<{ bytes: Buffer; expected: string }> = [];
+    // ≈ 600 B per block: 2 000 blocks span several 256 KiB slabs.
+    for (let i = 0; i < 2000; i++) {
+      if (i % 500 === 7) expect(() => encoder.readingBlock(invalid, site)).toThrow(/not a finite number/);
+      const r: Reading = { ...base, dataTime: new Date(Date.UTC(2026, 0, 1) + i * 1000) };
+      kept.push({
+        bytes: encoder.readingBlock(r, site).bytes,
+        expected: readingToPoints(r, site).map(toLineProtocol).join('\n'),
+      });
+    }
+    for (const { bytes, expected } of kept) expect(bytes.toString('utf8')).toBe(expected);
+  });
+
   it('the byte encoder matches the generic encoder for any combination of fields (property)', () => {
     const encoder = createLineEncoder(3);
     const num = fc.double({ noNaN: true, noDefaultInfinity: true });

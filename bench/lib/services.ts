@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFreePort } from '../../cli/local-influxd.js';
 import { type CliProcess, runCli } from '../../test/support/cli-process.js';
@@ -24,6 +25,17 @@ export function buildForBench(): void {
       stdio: 'inherit',
     },
   );
+}
+
+/**
+ * The node options production starts serve with: the Dockerfile's `ENV NODE_OPTIONS`, read from there
+ * so the benchmark cannot drift from the deployment.
+ */
+export function deployedNodeOptions(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
+  if (!match) throw new Error('Dockerfile: no ENV NODE_OPTIONS="…" line');
+  return (match[1] as string).split(' ').filter(Boolean);
 }
 
 export interface Serve {
@@ -58,7 +70,7 @@ export async function startServe(opts: {
   dir: string;
   env?: Record<string, string>;
   profileDir?: string;
-  /** Extra node flags for serve (e.g. --max-semi-space-size=64 to compare GC settings). */
+  /** Node flags for serve after the deployed ones (a later flag wins, e.g. --max-semi-space-size=16). */
   nodeArgs?: readonly string[];
 }): Promise<Serve> {
   const { env, mqttPort, httpPort, hj212Port } = await serveEnv({
@@ -73,6 +85,7 @@ export async function startServe(opts: {
     logFile: join(opts.dir, 'serve.log'),
     fromBuild: true,
     nodeArgs: [
+      ...deployedNodeOptions(),
       ...(opts.nodeArgs ?? []),
       ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
     ],

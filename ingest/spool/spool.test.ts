@@ -1,4 +1,13 @@
-import { appendFileSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  constants as fsConstants,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,7 +40,38 @@ async function drainAll(spool: Spool): Promise<string[]> {
 
 const line = (i: number) => `m,mn=MN${i % 7},outlet_name=${i}号排口 value=${i}.5 ${1_700_000_000_000 + i}`;
 
+/** open(2) flags of this process's descriptor for `path` (Linux /proc), undefined when it has none. */
+function openFlags(path: string): number | undefined {
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (target !== path) continue;
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    return Number.parseInt(/^flags:\s*([0-7]+)$/m.exec(info)?.[1] ?? '', 8);
+  }
+  return undefined;
+}
+
 describe('spool', () => {
+  it('group-commits concurrent appends in one durable write to a segment opened with O_DSYNC', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const commits: Array<{ seconds: number; records: number }> = [];
+    const spool = spoolAt(dir, { onCommit: (seconds, records) => commits.push({ seconds, records }) });
+    await spool.open();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => spool.append([line(i)])));
+    expect(commits).toHaveLength(1);
+    expect(commits[0]?.records).toBe(5);
+    expect(commits[0]?.seconds).toBeGreaterThan(0);
+    const segment = readdirSync(dir).find((n) => n.endsWith('.wal')) as string;
+    // Durable on return of the write itself: no separate fdatasync round trip through the event loop.
+    expect((openFlags(join(dir, segment)) ?? 0) & fsConstants.O_DSYNC).toBe(fsConstants.O_DSYNC);
+    await spool.close();
+  });
+
   it('returns appended records in order and keeps only unacknowledged ones across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-'));
     const a = spoolAt(dir);

@@ -1,3 +1,4 @@
+import { constants as fsFlags } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, PipelineError } from '../../core/errors.js';
@@ -8,10 +9,10 @@ import { decodeRecord, MAX_LINES, RECORD_HEADER_BYTES, recordSize, writeRecord }
 /**
  * The durable spool: an append-only write-ahead log on disk between accepting a reading and InfluxDB.
  *
- * - `append` resolves only after the record is written and `fdatasync`ed. Appends that arrive while a
- *   sync runs are written together by the next one (group commit): one buffer, one write, one sync and
- *   one shared promise per group, so durability costs a fraction of a millisecond per group, not per
- *   reading.
+ * - `append` resolves only after the record is on disk: segments are opened with O_DSYNC, so a write
+ *   returns once its data is durable (write + fdatasync in one call). Appends that arrive while a write
+ *   runs are written together by the next one (group commit): one buffer, one durable write and one
+ *   shared promise per group, so durability costs about a millisecond per group, not per reading.
  * - The drainer `read`s durable records in order and `ack`s them once InfluxDB confirmed the write.
  *   The acknowledged position is checkpointed (atomic rename) a few times a second; after a crash, the
  *   records after the checkpoint are written again, which is harmless because points overwrite
@@ -35,6 +36,8 @@ export interface SpoolOptions {
   checkpointIntervalMs: number;
   log: Logger;
   onStateChange?: (state: SpoolState, previous: SpoolState) => void;
+  /** After each successful group commit: its duration (one O_DSYNC write) and record count. */
+  onCommit?: (seconds: number, records: number) => void;
 }
 
 export interface Cursor {
@@ -254,7 +257,13 @@ export function createSpool(opts: SpoolOptions): Spool {
   async function openWriteSegment(): Promise<void> {
     const next = Math.max(highestSeq, lastSegment()?.seq ?? 0) + 1;
     highestSeq = next;
-    const fh = await open(join(dir, segmentName(next)), 'a');
+    // O_DSYNC: a write returns only once its data is on disk (like write + fdatasync), in one thread-pool
+    // call. A separate fdatasync costs a second trip through the event loop, and under load each trip
+    // waits for the loop (10+ ms at 18 000 readings/s), which made a group commit take ~28 ms instead of ~1.
+    const fh = await open(
+      join(dir, segmentName(next)),
+      fsFlags.O_WRONLY | fsFlags.O_CREAT | fsFlags.O_APPEND | fsFlags.O_DSYNC,
+    );
     segments.push({ seq: next, size: 0, lines: 0 });
     writeFh = fh;
   }
@@ -271,11 +280,12 @@ export function createSpool(opts: SpoolOptions): Spool {
           await openWriteSegment();
         }
         const fh = writeFh as FileHandle;
+        const started = performance.now();
         const records = Buffer.allocUnsafe(batch.bytes);
         let at = 0;
         for (const block of batch.blocks) at += writeRecord(records, at, block);
-        await writeAll(fh, records);
-        await fh.datasync();
+        await writeAll(fh, records); // durable on return (O_DSYNC)
+        opts.onCommit?.((performance.now() - started) / 1000, batch.blocks.length);
         const seg = lastSegment() as Segment;
         seg.size += batch.bytes;
         seg.lines += batch.lines;
