@@ -650,21 +650,29 @@ async function main(): Promise<void> {
   if (ONLY.has('C')) {
     out('C. pipeline');
     const runs: Record<string, PipelineResult | { error: string }> = {};
+    // --profile DIR: one CPU profile of serve per pipeline run, in DIR/<run label>.
+    const profile = (label: string) => (args.profile ? { profile: join(args.profile, label) } : {});
     if (RUNS.has('json-50'))
       runs.json50 = await pipeline({
         label: 'json-50',
         gateways: 50,
         seconds: SECONDS,
-        ...(args.profile ? { profile: args.profile } : {}),
+        ...profile('json-50'),
       });
     if (RUNS.has('json-1000'))
-      runs.json1000 = await pipeline({ label: 'json-1000', gateways: 1000, seconds: Math.min(SECONDS, 30) });
+      runs.json1000 = await pipeline({
+        label: 'json-1000',
+        gateways: 1000,
+        seconds: Math.min(SECONDS, 30),
+        ...profile('json-1000'),
+      });
     if (RUNS.has('hj212'))
       runs.hj212 = await pipeline({
         label: 'hj212-tcp-50',
         gateways: 50,
         seconds: Math.min(SECONDS, 30),
         protocol: 'hj212-tcp',
+        ...profile('hj212-tcp-50'),
       }).catch((err: unknown) => {
         out(`  HJ 212 TCP run failed: ${String(err)}`);
         return { error: String(err) };

@@ -186,6 +186,42 @@ describe('spool', () => {
     await s.close();
   });
 
+  it('held at its limit, reports full once (not full/ok per acknowledgement) until below 90 %', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const states: SpoolState[] = [];
+    const s = spoolAt(dir, { maxBytes: 4000, onStateChange: (st) => states.push(st) });
+    await s.open();
+    let next = 0;
+    const appends: Promise<void>[] = [];
+    const appendOne = () => appends.push(s.append([line(next++)]));
+    // Producers keep the spool at its limit while a slow consumer acknowledges small batches.
+    for (let i = 0; i < 40; i++) appendOne();
+    let readLines = 0;
+    for (let round = 0; round < 30; round++) {
+      const batch = await s.read(200);
+      if (batch) {
+        s.ack(batch);
+        readLines += batch.lines;
+      }
+      appendOne();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(states).toEqual(['full']);
+    // Consumed down to nothing: ok again, once.
+    while (readLines < next) {
+      const batch = await s.read(4096);
+      if (!batch) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      s.ack(batch);
+      readLines += batch.lines;
+    }
+    await Promise.all(appends);
+    expect(states).toEqual(['full', 'ok']);
+    await s.close();
+  });
+
   it('cannot open in an unusable directory: state failed, appends refused, nothing acknowledged', async () => {
     const base = mkdtempSync(join(tmpdir(), 'spool-'));
     writeFileSync(join(base, 'not-a-dir'), 'x');

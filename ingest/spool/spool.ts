@@ -19,7 +19,8 @@ import { decodeRecord, MAX_LINES, RECORD_HEADER_BYTES, recordSize, writeRecord }
  *   (same series + time). Fully acknowledged segment files are deleted.
  * - Bounded by `maxBytes` of unacknowledged data. Overflow policy: `append` waits (the gateway gets no
  *   ack, MQTT stops reading its socket, HJ 212 gets no 9014, so gateways keep and retransmit their
- *   data); nothing acknowledged is ever dropped.
+ *   data); nothing acknowledged is ever dropped. The state is `full` from reaching the limit until the
+ *   data fall below 90 % of it.
  * - A disk error fails the affected appends with SPOOL_WRITE_FAILED (the gateway is not acknowledged),
  *   sets state `failed` (readiness turns 503), and the next append tries a fresh segment.
  */
@@ -90,6 +91,14 @@ export interface Spool {
   readonly stats: SpoolStats;
   close(): Promise<void>;
 }
+
+/**
+ * A full spool reports `ok` again only once below this share of `maxBytes`. Without the margin, a spool
+ * held at its limit by a slow InfluxDB flipped full → ok → full on every acknowledged batch: five
+ * warnings a second in the log (measured at 1 000 gateways). Appends are let in as soon as there is room
+ * either way; only the reported state waits.
+ */
+const RESUME_BELOW_SHARE = 0.9;
 
 const SEGMENT_PATTERN = /^seg-(\d{16})\.wal$/;
 const CHECKPOINT = 'checkpoint.json';
@@ -292,7 +301,8 @@ export function createSpool(opts: SpoolOptions): Spool {
         pendingBytes += batch.bytes;
         pendingLines += batch.lines;
         reservedBytes -= batch.bytes;
-        if (state === 'failed') setState(pendingBytes + reservedBytes >= opts.maxBytes ? 'full' : 'ok');
+        if (state === 'failed')
+          setState(pendingBytes + reservedBytes >= opts.maxBytes * RESUME_BELOW_SHARE ? 'full' : 'ok');
         batch.resolve();
         for (const wake of dataWaiters) wake();
         dataWaiters.clear();
@@ -323,7 +333,11 @@ export function createSpool(opts: SpoolOptions): Spool {
       reservedBytes += next.bytes;
       next.go();
     }
-    if (state === 'full' && roomWaiters.length === 0 && pendingBytes + reservedBytes < opts.maxBytes)
+    if (
+      state === 'full' &&
+      roomWaiters.length === 0 &&
+      pendingBytes + reservedBytes < opts.maxBytes * RESUME_BELOW_SHARE
+    )
       setState('ok');
   }
 
