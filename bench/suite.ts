@@ -56,6 +56,8 @@ const { values: args } = parseArgs({
     'serve-node-args': { type: 'string' },
     /** Extra environment for every `serve`, `K=V,K=V` (setting experiments, e.g. WRITE_BATCH_BYTES). */
     'serve-env': { type: 'string' },
+    /** Alternating ceiling / pipeline pairs (50 gateways, 20 s each) for the ratio; 0 = none. */
+    pairs: { type: 'string', default: '3' },
     /** Comma-separated pipeline runs of C: json-50, json-1000, hj212. */
     runs: { type: 'string', default: 'json-50,json-1000,hj212' },
     'no-docs': { type: 'boolean', default: false },
@@ -78,6 +80,7 @@ const SERVE_ENV: Record<string, string> = Object.fromEntries(
     .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
 const RUNS = new Set((args.runs ?? '').split(','));
+const PAIRS = Number(args.pairs);
 const WORK = mkdtempSync('/tmp/bench-suite-');
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -323,6 +326,13 @@ export interface PipelineResult {
   eventLoopLagP50Ms: number;
   cpuCores: Record<string, number | null>;
   peakRssMB: Record<string, number>;
+}
+
+export interface RatioPair {
+  ceilingReadingsPerSec: number;
+  pipelineReadingsPerSec: number;
+  ratio: number;
+  lost: number;
 }
 
 /** Group-commit figures between two /metrics scrapes `seconds` apart. */
@@ -678,6 +688,28 @@ async function main(): Promise<void> {
         return { error: String(err) };
       });
     results.pipeline = runs;
+  }
+  if (ONLY.has('C') && PAIRS > 0) {
+    // The box's speed drifts by ±10 % within minutes (identical 20-s runs gave 14 000–20 000 readings/s):
+    // a ceiling measured minutes before the pipeline can land on either side of a drift. Alternating
+    // short runs pair each pipeline run with a ceiling measured right before it; the median pair is the
+    // ratio reported.
+    out(`C'. ratio pairs (aedes ceiling, then pipeline; 50 gateways, 20 s each) × ${PAIRS}`);
+    const pairs: RatioPair[] = [];
+    for (let i = 1; i <= PAIRS; i++) {
+      const ceiling = await ceilingAedes(50, 20);
+      const run = await pipeline({ label: `pair-${i}`, gateways: 50, seconds: 20 });
+      const pair = {
+        ceilingReadingsPerSec: ceiling.readingsPerSec,
+        pipelineReadingsPerSec: run.readingsPerSec,
+        ratio: round(run.readingsPerSec / ceiling.readingsPerSec, 3),
+        lost: run.lost,
+      };
+      out(`  pair ${i}: ${JSON.stringify(pair)}`);
+      pairs.push(pair);
+    }
+    const sorted = [...pairs].sort((a, b) => a.ratio - b.ratio);
+    results.ratioPairs = { pairs, medianRatio: sorted[Math.floor(sorted.length / 2)]?.ratio ?? 0 };
   }
   if (ONLY.has('D')) {
     out('D. memory per idle connection');

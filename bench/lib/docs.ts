@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { CeilingResult, PipelineResult } from '../suite.js';
+import type { CeilingResult, PipelineResult, RatioPair } from '../suite.js';
 
 /** docs/benchmarks.md: the measured section between the markers is regenerated from the suite's results. */
 const VALUES = 8;
@@ -119,6 +119,26 @@ export function renderResults(r: Record<string, unknown>): string {
         `points written by the pipeline / raw InfluxDB writes (2 in flight), 50 gateways: **${round((j50.pointsWrittenPerSec / (raw.bestPointsPerSec[2] ?? 1)) * 100)} %**`,
       );
     if (ratios.length > 0) lines.push(`Ratios: ${ratios.join('; ')}.`, '');
+  }
+  const pairs = r.ratioPairs as { pairs: RatioPair[]; medianRatio: number } | undefined;
+  if (pairs) {
+    lines.push(
+      '### Ceiling and pipeline alternating (50 gateways, 20 s each)',
+      '',
+      table(
+        ['pair', 'aedes ceiling readings/s', 'pipeline readings/s', 'pipeline / ceiling', 'lost'],
+        pairs.pairs.map((p, i) => [
+          String(i + 1),
+          String(p.ceilingReadingsPerSec),
+          String(p.pipelineReadingsPerSec),
+          `${round(p.ratio * 100)} %`,
+          String(p.lost),
+        ]),
+      ),
+      '',
+      `Median pair: **${round(pairs.medianRatio * 100)} %** of the ceiling measured right before it.`,
+      '',
+    );
   }
   const idle = r.idle as Record<string, number> | undefined;
   if (idle) {
