@@ -125,7 +125,8 @@ function quoteString(s: string): string {
   return `${out}"`;
 }
 
-function encodeField(measurement: string, key: string, value: FieldValue): string {
+/** The validated value text of a field (what follows `key=`). */
+export function encodeField(measurement: string, key: string, value: FieldValue): string {
   switch (typeof value) {
     case 'number':
       if (!Number.isFinite(value)) {
@@ -207,17 +208,12 @@ function fieldText(measurement: string, name: string, value: FieldValue): string
   return `${fieldKeyText(measurement, name)}${encodeField(measurement, name, value)}`;
 }
 
-/** The escaped `key=` of a field (validated); `fieldValueText` gives what follows the `=`. */
+/** The escaped `key=` of a field (validated); `encodeField` gives what follows the `=`. */
 export function fieldKeyText(measurement: string, name: string): string {
   if (name === '' || name === 'time') {
     reject(`invalid field key "${name}" on "${measurement}"`, { measurement, field: name });
   }
   return fieldPrefix(name);
-}
-
-/** The validated value text of a field (what follows `key=`). */
-export function fieldValueText(measurement: string, name: string, value: FieldValue): string {
-  return encodeField(measurement, name, value);
 }
 
 /** Throws unless `timeMs` is a valid line-protocol timestamp (an integer millisecond). */

@@ -69,7 +69,7 @@ export function createIngestMetrics(registry: Registry = new Registry()) {
   });
   const spoolCommitDuration = new Histogram({
     name: 'emissions_spool_commit_seconds',
-    help: 'Spool group commits (one durable O_DSYNC write per group of appends): how long each took',
+    help: 'Spool group commits (framing + one durable O_DSYNC write per group of appends): how long each took',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });

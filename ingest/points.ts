@@ -1,9 +1,9 @@
 import type { SiteEntry } from '../config/registry.js';
 import {
   checkTimestamp,
+  encodeField,
   type FieldValue,
   fieldKeyText,
-  fieldValueText,
   type Point,
   seriesKey,
 } from './line-protocol.js';
@@ -180,7 +180,7 @@ export function createLineEncoder(maxSeries = 200_000) {
     reserve(key.length);
     slab.set(key, at);
     at += key.length;
-    writeText(fieldValueText(measurementOf, name, value));
+    writeText(encodeField(measurementOf, name, value));
   };
 
   function keyBytes(kind: ReadingKind, site: SiteEntry, code: string): Buffer {

@@ -37,7 +37,7 @@ export interface SpoolOptions {
   checkpointIntervalMs: number;
   log: Logger;
   onStateChange?: (state: SpoolState, previous: SpoolState) => void;
-  /** After each successful group commit: its duration (one O_DSYNC write) and record count. */
+  /** After each successful group commit: its duration (framing + the durable write) and record count. */
   onCommit?: (seconds: number, records: number) => void;
 }
 
