@@ -15,8 +15,8 @@
  * Each target gets a fresh influxd and spool. Prints a summary, writes .bench/suite.json and
  * docs/benchmarks.md (the measured part between the markers; the method text around it is kept).
  *
- *   npx tsx bench/suite.ts [--seconds 60] [--only A,B,C,D,E] [--outage-sec 120] [--idle 10000]
- *                          [--profile DIR] [--no-docs]
+ *   npx tsx bench/suite.ts [--seconds 60] [--only A,B,C,D,E] [--runs json-50,json-1000,hj212] [--pairs 3]
+ *                          [--outage-sec 120] [--idle 10000] [--profile DIR] [--no-docs] [--merge]
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -732,8 +732,13 @@ async function main(): Promise<void> {
     updateDocs(results);
     out('updated docs/benchmarks.md');
   }
-  const p = results.pipeline as { json50?: PipelineResult } | undefined;
-  if (p?.json50 && p.json50.lost !== 0) process.exitCode = 1;
+  // Any run that lost an acknowledged reading fails the suite (timings never do).
+  const losses = [
+    ...Object.values((results.pipeline ?? {}) as Record<string, { lost?: number }>),
+    ...((results.ratioPairs as { pairs: RatioPair[] } | undefined)?.pairs ?? []),
+    ...(results.outage ? [results.outage as { lost?: number }] : []),
+  ].map((r) => r.lost ?? 0);
+  if (losses.some((lost) => lost !== 0)) process.exitCode = 1;
 }
 
 await main();
