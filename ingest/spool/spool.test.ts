@@ -38,6 +38,24 @@ async function drainAll(spool: Spool): Promise<string[]> {
   }
 }
 
+/**
+ * Reads and acknowledges batches of about `batchBytes` until `count` lines came back, yielding while
+ * waiting appends are still being written (bounded).
+ */
+async function readLines(spool: Spool, count: number, batchBytes: number): Promise<string[]> {
+  const got: string[] = [];
+  for (let turn = 0; got.length < count && turn < 100_000; turn++) {
+    const batch = await spool.read(batchBytes);
+    if (!batch) {
+      await new Promise((r) => setImmediate(r));
+      continue;
+    }
+    got.push(...batch.body.toString().split('\n'));
+    spool.ack(batch);
+  }
+  return got;
+}
+
 const line = (i: number) => `m,mn=MN${i % 7},outlet_name=${i}号排口 value=${i}.5 ${1_700_000_000_000 + i}`;
 
 /** open(2) flags of this process's descriptor for `path` (Linux /proc), undefined when it has none. */
@@ -170,16 +188,7 @@ describe('spool', () => {
     expect(stored).toBeLessThan(40);
     expect(s.stats.state).toBe('full');
     expect(s.stats.pendingBytes).toBeLessThanOrEqual(2000);
-    const got: string[] = [];
-    while (got.length < 40) {
-      const batch = await s.read(512);
-      if (!batch) {
-        await new Promise((r) => setImmediate(r));
-        continue;
-      }
-      got.push(...batch.body.toString().split('\n'));
-      s.ack(batch);
-    }
+    const got = await readLines(s, 40, 512);
     await Promise.all(appends);
     expect(got).toEqual(Array.from({ length: 40 }, (_, i) => line(i)));
     expect(states).toEqual(['full', 'ok']);
@@ -189,34 +198,23 @@ describe('spool', () => {
   it('held at its limit, reports full once (not full/ok per acknowledgement) until below 90 %', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-'));
     const states: SpoolState[] = [];
-    const s = spoolAt(dir, { maxBytes: 4000, onStateChange: (st) => states.push(st) });
+    // Records of one size R (4-digit i), room for exactly 10.
+    const R = 12 + Buffer.byteLength(line(1000));
+    const s = spoolAt(dir, { maxBytes: 10 * R, onStateChange: (st) => states.push(st) });
     await s.open();
-    let next = 0;
-    const appends: Promise<void>[] = [];
-    const appendOne = () => appends.push(s.append([line(next++)]));
-    // Producers keep the spool at its limit while a slow consumer acknowledges small batches.
-    for (let i = 0; i < 40; i++) appendOne();
-    let readLines = 0;
-    for (let round = 0; round < 30; round++) {
-      const batch = await s.read(200);
-      if (batch) {
-        s.ack(batch);
-        readLines += batch.lines;
-      }
-      appendOne();
-      await new Promise((r) => setImmediate(r));
-    }
+    const appends = Array.from({ length: 12 }, (_, i) => s.append([line(1000 + i)]));
+    await Promise.all(appends.slice(0, 10)); // 10 stored, 2 waiting
+    expect(states).toEqual(['full']);
+    // Acknowledging 3 lets both waiting appends in: 9 R used, nobody waiting, below the limit but not
+    // below 90 % of it, so still full; the next append that does not fit does not report full again.
+    const batch = await s.read(3 * R);
+    expect(batch?.records).toBe(3);
+    s.ack(batch as NonNullable<typeof batch>);
+    await Promise.all(appends);
+    appends.push(s.append([line(1012)]), s.append([line(1013)])); // the second one waits
     expect(states).toEqual(['full']);
     // Consumed down to nothing: ok again, once.
-    while (readLines < next) {
-      const batch = await s.read(4096);
-      if (!batch) {
-        await new Promise((r) => setImmediate(r));
-        continue;
-      }
-      s.ack(batch);
-      readLines += batch.lines;
-    }
+    expect(await readLines(s, 11, 4096)).toHaveLength(11);
     await Promise.all(appends);
     expect(states).toEqual(['full', 'ok']);
     await s.close();
