@@ -1,27 +1,21 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${var} here is Grafana/Compose/InfluxDB syntax, not a JS template
 import {
   BarAlignment,
-  BigValueColorMode,
-  BigValueGraphMode,
-  BigValueTextMode,
   GraphDrawStyle,
   GraphGradientMode,
   TableCellDisplayMode,
-  VizOrientation,
 } from '@grafana/grafana-foundation-sdk/common';
 import {
   DashboardBuilder,
   DashboardCursorSync,
   FieldColorModeId,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   AQI_CATEGORY_MAPPINGS,
   AQI_THRESHOLDS,
   builtInAnnotation,
-  type common,
   headers,
   hiddenQueryVariable,
   influxAnnotation,
@@ -37,6 +31,7 @@ import {
   WARNING_TRANSITION_MAPPINGS,
 } from './common.js';
 import { LOCAL_DAY, series, table, tagMatches } from './influxql.js';
+import { warningStat } from './warning-stat.js';
 
 /**
  * 重污染预警: the region's AQI with HJ 633 category colours, declared warning periods as regions on the
@@ -102,24 +97,12 @@ export function heavyPollutionDashboard(): DashboardBuilder {
       }),
     )
     .withPanel(
-      new StatPanel()
-        .title('当前预警')
-        .description('30 天内最近一次预警发布/调整/解除；"已解除"表示当前无预警')
-        .withTarget(table('A', heavyPollutionQueries.currentWarning))
-        .mappings([...WARNING_LEVEL_MAPPINGS, ...WARNING_TRANSITION_MAPPINGS])
-        .colorMode(BigValueColorMode.Background)
-        .graphMode(BigValueGraphMode.None)
-        .textMode(BigValueTextMode.ValueAndName)
-        .orientation(VizOrientation.Horizontal)
-        .reduceOptions(
-          plain<common.ReduceDataOptions>({
-            calcs: ['lastNotNull'],
-            fields: '/^(level|transition|doc_no)$/',
-            values: true,
-          }),
-        )
-        .overrides(headers({ level: '预警级别', transition: '状态', doc_no: '文号' }))
-        .noValue('无预警')
+      warningStat({
+        title: '当前预警',
+        description: '30 天内最近一次预警发布/调整/解除；"已解除"表示当前无预警',
+        query: heavyPollutionQueries.currentWarning,
+        columns: { level: '预警级别', transition: '状态', doc_no: '文号' },
+      })
         .height(5)
         .span(8),
     )

@@ -3,7 +3,6 @@ import {
   BigValueGraphMode,
   BigValueTextMode,
   TableCellDisplayMode,
-  VizOrientation,
 } from '@grafana/grafana-foundation-sdk/common';
 import { DashboardBuilder, DashboardCursorSync } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
@@ -27,10 +26,9 @@ import {
   TIME_ZONE,
   thresholds,
   UID,
-  WARNING_LEVEL_MAPPINGS,
-  WARNING_TRANSITION_MAPPINGS,
 } from './common.js';
 import { SITE_FILTER, table } from './influxql.js';
+import { warningStat } from './warning-stat.js';
 
 /**
  * 总览: which outlet is online, which is over (or near) its limit now, which alarms are open, and
@@ -90,24 +88,12 @@ export function overviewDashboard(): DashboardBuilder {
     .withPanel(stat('离线排口', 'A', overviewQueries.offlineCount, 'red'))
     .withPanel(stat('未解除报警', 'A', overviewQueries.openAlarmCount, 'red'))
     .withPanel(
-      new StatPanel()
-        .title('重污染天气预警')
-        .description('各区域最近一次预警发布/调整/解除（30 天内）；已解除表示当前无预警')
-        .withTarget(table('A', overviewQueries.warning))
-        .mappings([...WARNING_LEVEL_MAPPINGS, ...WARNING_TRANSITION_MAPPINGS])
-        .colorMode(BigValueColorMode.Background)
-        .graphMode(BigValueGraphMode.None)
-        .textMode(BigValueTextMode.ValueAndName)
-        .orientation(VizOrientation.Horizontal)
-        .reduceOptions(
-          plain<common.ReduceDataOptions>({
-            calcs: ['lastNotNull'],
-            fields: '/^(level|transition)$/',
-            values: true,
-          }),
-        )
-        .noValue('无预警')
-        .overrides(headers({ level: '预警级别', transition: '状态' }))
+      warningStat({
+        title: '重污染天气预警',
+        description: '各区域最近一次预警发布/调整/解除（30 天内）；已解除表示当前无预警',
+        query: overviewQueries.warning,
+        columns: { level: '预警级别', transition: '状态' },
+      })
         .height(4)
         .span(12),
     )
