@@ -5,11 +5,7 @@ import {
   TableCellDisplayMode,
   VisibilityMode,
 } from '@grafana/grafana-foundation-sdk/common';
-import {
-  CustomVariableBuilder,
-  DashboardBuilder,
-  DashboardCursorSync,
-} from '@grafana/grafana-foundation-sdk/dashboard';
+import { CustomVariableBuilder, type DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
@@ -20,6 +16,7 @@ import {
   type common,
   displayName,
   enterpriseVariable,
+  folderDashboard,
   headers,
   influxAnnotation,
   mappedColumn,
@@ -29,9 +26,6 @@ import {
   plain,
   RULE_MAPPINGS,
   SEVERITY_MAPPINGS,
-  siblingLinks,
-  TAG,
-  TIME_ZONE,
   thresholds,
   UID,
 } from './common.js';
@@ -125,16 +119,14 @@ export function alarmsDashboard(): DashboardBuilder {
     .allowCustomValue(false)
     .current({ text: ['全部'], value: ['$__all'], selected: true });
 
-  return new DashboardBuilder('超标报警 · 污染源自动监控')
-    .uid(UID.alarms)
-    .description('报警经过（时间线与标注）、报警记录（状态、监测值、限值、确认）和待确认报警')
-    .tags([TAG, '报警'])
-    .timezone(TIME_ZONE)
-    .time({ from: 'now-7d', to: 'now' })
-    .refresh('1m')
-    .readonly()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(siblingLinks())
+  return folderDashboard({
+    title: '超标报警',
+    uid: UID.alarms,
+    description: '报警经过（时间线与标注）、报警记录（状态、监测值、限值、确认）和待确认报警',
+    tag: '报警',
+    from: 'now-7d',
+    refresh: '1m',
+  })
     .withVariable(enterpriseVariable({ multi: true, allValue: '.*' }))
     .withVariable(outletVariable({ multi: true, allValue: '.*' }))
     .withVariable(severity)

@@ -3,6 +3,8 @@ import type * as common from '@grafana/grafana-foundation-sdk/common';
 import type { TableCellDisplayMode } from '@grafana/grafana-foundation-sdk/common';
 import {
   type AnnotationQuery,
+  DashboardBuilder,
+  DashboardCursorSync,
   type DashboardLink,
   DashboardLinkType,
   type DynamicConfigValue,
@@ -312,7 +314,32 @@ export function hiddenQueryVariable(name: string, label: string, query: string):
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Links and annotations
+// Dashboards, links and annotations
+
+/**
+ * A dashboard of the 污染源自动监控 folder with the settings they all share: titled `<title> · 污染源自动监控`,
+ * tagged (the link bar lists dashboards by tag), Asia/Shanghai time, read-only (provisioned from code),
+ * a shared crosshair, and the link bar to its siblings.
+ */
+export function folderDashboard(opts: {
+  title: string;
+  uid: string;
+  description: string;
+  tag: string;
+  from: string;
+  refresh: string;
+}): DashboardBuilder {
+  return new DashboardBuilder(`${opts.title} · 污染源自动监控`)
+    .uid(opts.uid)
+    .description(opts.description)
+    .tags([TAG, opts.tag])
+    .timezone(TIME_ZONE)
+    .time({ from: opts.from, to: 'now' })
+    .refresh(opts.refresh)
+    .readonly()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .link(siblingLinks());
+}
 
 /** Top link bar: every dashboard of the set, keeping time range and variables. */
 export function siblingLinks(): cog.Builder<DashboardLink> {

@@ -4,7 +4,7 @@ import {
   TableCellDisplayMode,
   VisibilityMode,
 } from '@grafana/grafana-foundation-sdk/common';
-import { DashboardBuilder, DashboardCursorSync } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -13,6 +13,7 @@ import {
   builtInAnnotation,
   type common,
   enterpriseVariable,
+  folderDashboard,
   headers,
   mappedColumn,
   ONLINE_MAPPINGS,
@@ -22,9 +23,6 @@ import {
   plain,
   RATE_THRESHOLDS,
   RULE_MAPPINGS,
-  siblingLinks,
-  TAG,
-  TIME_ZONE,
   UID,
 } from './common.js';
 import { LOCAL_DAY, SITE_FILTER, series, table } from './influxql.js';
@@ -63,16 +61,14 @@ const rateColumn = (name: string) => ({
 });
 
 export function dataQualityDashboard(): DashboardBuilder {
-  return new DashboardBuilder('数据质量 · 污染源自动监控')
-    .uid(UID.dataQuality)
-    .description('各排口按日的传输率、有效率、传输有效率，数据缺失与离线时段，异常（疑似造假）信号')
-    .tags([TAG, '数据质量'])
-    .timezone(TIME_ZONE)
-    .time({ from: 'now-7d', to: 'now' })
-    .refresh('5m')
-    .readonly()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(siblingLinks())
+  return folderDashboard({
+    title: '数据质量',
+    uid: UID.dataQuality,
+    description: '各排口按日的传输率、有效率、传输有效率，数据缺失与离线时段，异常（疑似造假）信号',
+    tag: '数据质量',
+    from: 'now-7d',
+    refresh: '5m',
+  })
     .withVariable(enterpriseVariable({ multi: true, allValue: '.*' }))
     .withVariable(outletVariable({ multi: true, allValue: '.*' }))
     .annotation(builtInAnnotation())

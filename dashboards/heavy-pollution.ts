@@ -5,26 +5,20 @@ import {
   GraphGradientMode,
   TableCellDisplayMode,
 } from '@grafana/grafana-foundation-sdk/common';
-import {
-  DashboardBuilder,
-  DashboardCursorSync,
-  FieldColorModeId,
-} from '@grafana/grafana-foundation-sdk/dashboard';
+import { type DashboardBuilder, FieldColorModeId } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   AQI_CATEGORY_MAPPINGS,
   AQI_THRESHOLDS,
   builtInAnnotation,
+  folderDashboard,
   headers,
   hiddenQueryVariable,
   influxAnnotation,
   mappedColumn,
   plain,
   regionVariable,
-  siblingLinks,
-  TAG,
-  TIME_ZONE,
   thresholds,
   UID,
   WARNING_LEVEL_MAPPINGS,
@@ -69,16 +63,14 @@ export const heavyPollutionQueries = {
 } as const;
 
 export function heavyPollutionDashboard(): DashboardBuilder {
-  return new DashboardBuilder('重污染预警 · 污染源自动监控')
-    .uid(UID.heavyPollution)
-    .description('区域空气质量指数（AQI）与类别、重污染天气预警时段、预警期间企业排放情况')
-    .tags([TAG, '重污染天气'])
-    .timezone(TIME_ZONE)
-    .time({ from: 'now-7d', to: 'now' })
-    .refresh('5m')
-    .readonly()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(siblingLinks())
+  return folderDashboard({
+    title: '重污染预警',
+    uid: UID.heavyPollution,
+    description: '区域空气质量指数（AQI）与类别、重污染天气预警时段、预警期间企业排放情况',
+    tag: '重污染天气',
+    from: 'now-7d',
+    refresh: '5m',
+  })
     .withVariable(regionVariable())
     .withVariable(hiddenQueryVariable('warning_from', '预警开始', heavyPollutionQueries.warningFrom))
     .withVariable(hiddenQueryVariable('warning_to', '预警结束', heavyPollutionQueries.warningTo))

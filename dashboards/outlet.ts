@@ -8,7 +8,7 @@ import {
   TooltipDisplayMode,
   VisibilityMode,
 } from '@grafana/grafana-foundation-sdk/common';
-import { DashboardBuilder, DashboardCursorSync, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { type DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
@@ -17,14 +17,12 @@ import {
   displayName,
   enterpriseVariable,
   FLAG_MAPPINGS,
+  folderDashboard,
   influxAnnotation,
   ONLINE_MAPPINGS,
   outletVariable,
   plain,
   pollutantVariable,
-  siblingLinks,
-  TAG,
-  TIME_ZONE,
   UID,
 } from './common.js';
 import { POLLUTANT_FILTER, SITE_FILTER, series } from './influxql.js';
@@ -123,16 +121,14 @@ function flagPanel(): StateTimelinePanel {
 }
 
 export function outletDashboard(): DashboardBuilder {
-  return new DashboardBuilder('排口详情 · 污染源自动监控')
-    .uid(UID.outlet)
-    .description('单个排口：各污染物实时趋势与限值、小时折算均值、数据标记、含氧量与流量、报警前后经过')
-    .tags([TAG, '排口'])
-    .timezone(TIME_ZONE)
-    .time({ from: 'now-24h', to: 'now' })
-    .refresh('1m')
-    .readonly()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(siblingLinks())
+  return folderDashboard({
+    title: '排口详情',
+    uid: UID.outlet,
+    description: '单个排口：各污染物实时趋势与限值、小时折算均值、数据标记、含氧量与流量、报警前后经过',
+    tag: '排口',
+    from: 'now-24h',
+    refresh: '1m',
+  })
     .withVariable(enterpriseVariable({ multi: false }))
     .withVariable(outletVariable({ multi: false }))
     .withVariable(pollutantVariable({ multi: true }))

@@ -4,7 +4,7 @@ import {
   BigValueTextMode,
   TableCellDisplayMode,
 } from '@grafana/grafana-foundation-sdk/common';
-import { DashboardBuilder, DashboardCursorSync } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import {
@@ -12,6 +12,7 @@ import {
   builtInAnnotation,
   type common,
   enterpriseVariable,
+  folderDashboard,
   headers,
   mappedColumn,
   ONLINE_MAPPINGS,
@@ -21,9 +22,6 @@ import {
   plain,
   RULE_MAPPINGS,
   SHARE_THRESHOLDS,
-  siblingLinks,
-  TAG,
-  TIME_ZONE,
   thresholds,
   UID,
 } from './common.js';
@@ -71,16 +69,14 @@ function stat(title: string, refId: string, query: string, color: string): StatP
 }
 
 export function overviewDashboard(): DashboardBuilder {
-  return new DashboardBuilder('总览 · 污染源自动监控')
-    .uid(UID.overview)
-    .description('每个排口的在线状态、最新监测值（按限值占比着色）、未解除报警和重污染预警状态')
-    .tags([TAG, '总览'])
-    .timezone(TIME_ZONE)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('1m')
-    .readonly()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(siblingLinks())
+  return folderDashboard({
+    title: '总览',
+    uid: UID.overview,
+    description: '每个排口的在线状态、最新监测值（按限值占比着色）、未解除报警和重污染预警状态',
+    tag: '总览',
+    from: 'now-6h',
+    refresh: '1m',
+  })
     .withVariable(enterpriseVariable({ multi: true, allValue: '.*' }))
     .withVariable(outletVariable({ multi: true, allValue: '.*' }))
     .annotation(builtInAnnotation())
