@@ -1,5 +1,6 @@
 import { TextDecoder } from 'node:util';
 import { formatCrc, hj212Crc, hj212CrcOfString, modbusCrcLowFirst, parseCrcHex } from './crc.js';
+import { CR, CRC_CHARS, DIGIT_0, HASH, isDigit, LF, MAX_LENGTH_DIGITS } from './frame-layout.js';
 
 /**
  * One complete HJ 212 frame, cut into its parts (hj212.md §1):
@@ -43,15 +44,6 @@ export interface Hj212Frame {
 
 export type FrameParseResult = { ok: true; frame: Hj212Frame } | { ok: false; reason: string };
 
-const HASH = 0x23;
-const CR = 0x0d;
-const LF = 0x0a;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-/** A frame's length field has at most 4 digits (0000–9999, hj212.md §1). */
-const MAX_LENGTH_DIGITS = 4;
-const CRC_CHARS = 4;
-
 let gb18030Decoder: TextDecoder | undefined;
 
 /**
@@ -71,7 +63,7 @@ function parseFrameString(raw: string): FrameParseResult {
   let declaredLength = 0;
   while (digitsEnd < raw.length && digitsEnd - 2 < MAX_LENGTH_DIGITS) {
     const c = raw.charCodeAt(digitsEnd);
-    if (c < DIGIT_0 || c > DIGIT_9) break;
+    if (!isDigit(c)) break;
     declaredLength = declaredLength * 10 + (c - DIGIT_0);
     digitsEnd++;
   }
@@ -137,7 +129,7 @@ function parseFrameBytes(input: Uint8Array): FrameParseResult {
   let declaredLength = 0;
   while (digitsEnd < raw.length && digitsEnd - 2 < MAX_LENGTH_DIGITS) {
     const c = raw[digitsEnd] as number;
-    if (c < DIGIT_0 || c > DIGIT_9) break;
+    if (!isDigit(c)) break;
     declaredLength = declaredLength * 10 + (c - DIGIT_0);
     digitsEnd++;
   }

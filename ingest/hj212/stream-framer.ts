@@ -16,6 +16,7 @@
  * reported as `garbage`; a candidate that outgrows the buffer cap is discarded with `overflow`. Memory is
  * one fixed buffer of `maxBufferBytes`, allocated up front.
  */
+import { CR, CRC_CHARS, HASH, isDigit, LF, MAX_LENGTH_DIGITS } from './frame-layout.js';
 
 export type FramerOutput =
   /** One complete frame (a copy, owned by the caller), `##` through the terminator if any. */
@@ -37,17 +38,7 @@ export const DEFAULT_MAX_BUFFER_BYTES = 16 * 1024;
 /** Smallest sensible cap: room for a header, a short segment and the CRC. */
 const MIN_BUFFER_BYTES = 64;
 const GARBAGE_HEAD_BYTES = 32;
-const MAX_LENGTH_DIGITS = 4;
-const CRC_CHARS = 4;
-
-const HASH = 0x23;
-const CR = 0x0d;
-const LF = 0x0a;
 const AMP = 0x26;
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
 
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
