@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { ErrorCode } from '../core/errors.js';
+import { HASH } from './hj212/frame-layout.js';
 import type { Intake, Transport } from './intake.js';
 import { decodeJsonPayload } from './json-payload.js';
 
@@ -36,8 +37,6 @@ export interface UpPayloadDeps {
   clock: Clock;
   hj212?: Hj212PayloadDecoder;
 }
-
-const HASH = 0x23; // '#'
 
 export function rejectionNotice(code: ErrorCode, reason: string): string {
   return JSON.stringify({ type: 'rejected', code, reason });
