@@ -13,6 +13,7 @@ import { rtdReading } from '../../alerting/testing/harness.js';
 import { parseRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { createFakeGrafana } from '../../dashboards/testing/fake-grafana.js';
+import { boilerRegistryDoc } from '../support/boiler-registry.js';
 
 /**
  * Grafana annotations "when configured": the real alarm engine and warning service post one annotation
@@ -26,30 +27,11 @@ const T0 = Date.parse('2026-11-23T00:00:00+08:00');
 const MN = 'GRAFANABOILER1';
 const GRAFANA_TOKEN = 'glsa_alerting_test_token_0123';
 const OFFICER = 'officer-token-0123456789abcdef';
-const registry = parseRegistry({
-  version: 1,
-  enterprises: [
-    {
-      id: 'gf-co',
-      name: '注记测试企业',
-      region: '注记区',
-      outlets: [
-        {
-          id: 'gf-boiler',
-          name: '1号锅炉排气筒',
-          medium: 'gas',
-          sourceType: 'coal-boiler',
-          limits: [{ code: 'a21026', max: 35, unit: 'mg/m3', source: '地方标准' }],
-          gateway: { mn: MN, password: 'secret-pw' },
-          pollutants: [
-            { code: 'a21026', unit: 'mg/m3' },
-            { code: 'a19001', unit: '%' },
-          ],
-        },
-      ],
-    },
-  ],
-});
+const registry = parseRegistry(
+  boilerRegistryDoc({ id: 'gf-co', name: '注记测试企业', region: '注记区' }, [
+    { id: 'gf-boiler', name: '1号锅炉排气筒', mn: MN },
+  ]),
+);
 const site = registry.findByMn(MN)!;
 const fake = createFakeGrafana(GRAFANA_TOKEN);
 const log = createLogger({ level: 'silent' });

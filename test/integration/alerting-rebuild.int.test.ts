@@ -12,6 +12,7 @@ import { createDatabase } from '../../ingest/influx-query.js';
 import { createInfluxWriter } from '../../ingest/influx-writer.js';
 import { toLineProtocol } from '../../ingest/line-protocol.js';
 import { readingToPoints } from '../../ingest/points.js';
+import { boilerRegistryDoc } from '../support/boiler-registry.js';
 
 /**
  * Open windows after a restart: 40 minutes of an hour are folded in, the engine is replaced by a new
@@ -22,30 +23,11 @@ import { readingToPoints } from '../../ingest/points.js';
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-23T10:00:00+08:00');
 const MN = 'REBUILDBOILER1';
-const registry = parseRegistry({
-  version: 1,
-  enterprises: [
-    {
-      id: 'rebuild-co',
-      name: '重建测试企业',
-      region: '测试区',
-      outlets: [
-        {
-          id: 'rebuild-o1',
-          name: '1号锅炉',
-          medium: 'gas',
-          sourceType: 'coal-boiler',
-          limits: [{ code: 'a21026', max: 35, unit: 'mg/m3', source: '地方标准' }],
-          gateway: { mn: MN, password: 'secret-pw' },
-          pollutants: [
-            { code: 'a21026', unit: 'mg/m3' },
-            { code: 'a19001', unit: '%' },
-          ],
-        },
-      ],
-    },
-  ],
-});
+const registry = parseRegistry(
+  boilerRegistryDoc({ id: 'rebuild-co', name: '重建测试企业', region: '测试区' }, [
+    { id: 'rebuild-o1', name: '1号锅炉', mn: MN },
+  ]),
+);
 const site = registry.findByMn(MN)!;
 
 let influxd: LocalInfluxd;

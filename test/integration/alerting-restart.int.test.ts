@@ -13,6 +13,7 @@ import { parseRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { createDatabase, influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { createInfluxWriter } from '../../ingest/influx-writer.js';
+import { boilerRegistryDoc } from '../support/boiler-registry.js';
 
 /**
  * Durability and late data. A child process opens an alarm and is killed with SIGKILL mid-episode; a
@@ -23,28 +24,10 @@ const H = 3_600_000;
 const T0 = Date.parse('2026-11-23T00:00:00+08:00');
 const MN = 'RESTARTBOILER1';
 const LATE_MN = 'LATEBOILER0001';
-const registryDoc = {
-  version: 1,
-  enterprises: [
-    {
-      id: 'restart-co',
-      name: '重启测试企业',
-      region: '测试区',
-      outlets: [MN, LATE_MN].map((mn) => ({
-        id: mn.toLowerCase(),
-        name: `${mn} 排气筒`,
-        medium: 'gas',
-        sourceType: 'coal-boiler',
-        limits: [{ code: 'a21026', max: 35, unit: 'mg/m3', source: '地方标准' }],
-        gateway: { mn, password: 'secret-pw' },
-        pollutants: [
-          { code: 'a21026', unit: 'mg/m3' },
-          { code: 'a19001', unit: '%' },
-        ],
-      })),
-    },
-  ],
-};
+const registryDoc = boilerRegistryDoc(
+  { id: 'restart-co', name: '重启测试企业', region: '测试区' },
+  [MN, LATE_MN].map((mn) => ({ id: mn.toLowerCase(), name: `${mn} 排气筒`, mn })),
+);
 const registry = parseRegistry(registryDoc);
 
 let http: HttpReceiver;
