@@ -320,10 +320,8 @@ export interface PipelineResult {
   storedPoints: number;
   lost: number;
   latencyMs: ProbeResult;
-  /** Spool group commits over the window: per second, mean duration (write + fdatasync), records each. */
+  /** Spool group commits over the window: per second, mean duration (framing + durable write), records each. */
   spoolCommits: { perSec: number; meanMs: number; recordsEach: number };
-  /** serve's event-loop lag p50 at the end of the window (prom-client's sampler), ms. */
-  eventLoopLagP50Ms: number;
   cpuCores: Record<string, number | null>;
   peakRssMB: Record<string, number>;
 }
@@ -422,11 +420,10 @@ async function pipeline(opts: {
       lost: Math.max(0, acked * VALUES - stored) + Math.max(0, stored - published * VALUES),
       latencyMs,
       spoolCommits: commitStats(m0, m, (t1 - t0) / 1000),
-      eventLoopLagP50Ms: round((m.emissions_nodejs_eventloop_lag_p50_seconds ?? 0) * 1000, 1),
       ...stats,
     };
     out(
-      `  ${opts.label}: ${result.readingsPerSec} readings/s, written ${result.pointsWrittenPerSec} points/s, lost ${result.lost}, p50/p99 ${latencyMs.queryable.p50}/${latencyMs.queryable.p99} ms, CPU ${JSON.stringify(stats.cpuCores)}, commits ${JSON.stringify(result.spoolCommits)}, loop lag p50 ${result.eventLoopLagP50Ms} ms`,
+      `  ${opts.label}: ${result.readingsPerSec} readings/s, written ${result.pointsWrittenPerSec} points/s, lost ${result.lost}, p50/p99 ${latencyMs.queryable.p50}/${latencyMs.queryable.p99} ms, CPU ${JSON.stringify(stats.cpuCores)}, commits ${JSON.stringify(result.spoolCommits)}`,
     );
     return result;
   } finally {
@@ -690,7 +687,7 @@ async function main(): Promise<void> {
     results.pipeline = runs;
   }
   if (ONLY.has('C') && PAIRS > 0) {
-    // The box's speed drifts by ±10 % within minutes (identical 20-s runs gave 14 000–20 000 readings/s):
+    // The box's speed drifts within minutes (identical 20-s runs gave 14 000–20 000 readings/s):
     // a ceiling measured minutes before the pipeline can land on either side of a drift. Alternating
     // short runs pair each pipeline run with a ceiling measured right before it; the median pair is the
     // ratio reported.
