@@ -190,3 +190,10 @@ export async function* readReport(path: string): AsyncGenerator<ReportLine> {
     if (line.trim() !== '') yield JSON.parse(line) as ReportLine;
   }
 }
+
+/** Every reading line of a report, in the order written (a test's ground truth: filter by `acked`/`published`). */
+export async function readReportReadings(path: string): Promise<ReportReadingLine[]> {
+  const readings: ReportReadingLine[] = [];
+  for await (const line of readReport(path)) if (line.type === 'reading') readings.push(line);
+  return readings;
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalInfluxd, startLocalInfluxd } from '../../cli/local-influxd.js';
 import { loadRegistry } from '../../config/registry.js';
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
-import { type ReportReadingLine, readReport } from '../../simulator/report.js';
+import { readReportReadings } from '../../simulator/report.js';
 import { type CliProcess, runCli } from '../support/cli-process.js';
 import { serveEnv } from '../support/serve-env.js';
 
@@ -104,8 +104,7 @@ describe('emissions CLI', () => {
     serve.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
 
-    const readings: ReportReadingLine[] = [];
-    for await (const line of readReport(report)) if (line.type === 'reading') readings.push(line);
+    const readings = await readReportReadings(report);
     expect(readings).toHaveLength(10 * 120);
     const expectedPoints = readings.reduce((n, r) => n + Object.keys(r.values).length, 0);
     const [count] = seriesRows(

@@ -18,7 +18,7 @@ import { type InfluxSeries, influxQueryOne, seriesRows } from '../../ingest/infl
 import { createInfluxWriter } from '../../ingest/influx-writer.js';
 import { type Point, toLineProtocol } from '../../ingest/line-protocol.js';
 import { deviceStatePoint, siteTags } from '../../ingest/points.js';
-import { type ReportReadingLine, readReport } from '../../simulator/report.js';
+import { type ReportReadingLine, readReportReadings } from '../../simulator/report.js';
 import { parseScenario } from '../../simulator/scenario.js';
 import { createSimulation } from '../../simulator/simulation.js';
 import { startTestService } from '../support/service.js';
@@ -332,8 +332,7 @@ beforeAll(async () => {
   } finally {
     await service.stop();
   }
-  for await (const line of readReport(reportPath))
-    if (line.type === 'reading' && line.published) readings.push(line);
+  readings.push(...(await readReportReadings(reportPath)).filter((r) => r.published));
   const writer = createInfluxWriter({ api: 'v1', url: influxd.url, db: DB }, { timeoutMs: 10_000 });
   await writer.write(enginePoints().map(toLineProtocol));
   toMs = Date.now() + 5 * 60_000;

@@ -9,7 +9,7 @@ import { loadRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { generateRegistry } from '../../simulator/generate-registry.js';
-import { type ReportReadingLine, readReport } from '../../simulator/report.js';
+import { type ReportReadingLine, readReportReadings } from '../../simulator/report.js';
 import { createSimulation } from '../../simulator/simulation.js';
 import { type CliProcess, runCli } from '../support/cli-process.js';
 import { serveEnv } from '../support/serve-env.js';
@@ -38,9 +38,7 @@ function registryFile(gateways: number): string {
 }
 
 async function ackedReadings(reportPath: string): Promise<ReportReadingLine[]> {
-  const out: ReportReadingLine[] = [];
-  for await (const line of readReport(reportPath)) if (line.type === 'reading' && line.acked) out.push(line);
-  return out;
+  return (await readReportReadings(reportPath)).filter((r) => r.acked);
 }
 
 /** Every acknowledged value is stored exactly as sent, and nothing else is stored. */

@@ -10,7 +10,7 @@ import { loadRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { MEASUREMENT_BY_KIND } from '../../ingest/points.js';
-import { type ReportReadingLine, readReport } from '../../simulator/report.js';
+import { readReportReadings } from '../../simulator/report.js';
 import { createSimulation } from '../../simulator/simulation.js';
 import { startTestService } from '../support/service.js';
 
@@ -75,9 +75,7 @@ describe('HJ 212 TCP: acknowledged records vs points stored (bench zero-loss che
     await sim.stop();
     await service.flush();
 
-    const acked: ReportReadingLine[] = [];
-    for await (const line of readReport(reportPath))
-      if (line.type === 'reading' && line.acked) acked.push(line);
+    const acked = (await readReportReadings(reportPath)).filter((r) => r.acked);
     expect(summary).toMatchObject({ connected: GATEWAYS, notAcked: 0 });
     expect(acked).toHaveLength(summary.acked);
     // Per gateway: 2940 real-time, 294 minute (10-min MinInterval), 49 hour and 2 day records.

@@ -11,7 +11,7 @@ import { createLogger } from '../../core/logger.js';
 import { buildFrame, decodeFrame, Hj212StreamFramer } from '../../ingest/hj212/index.js';
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { generateRegistry } from '../../simulator/generate-registry.js';
-import { type ReportReadingLine, readReport } from '../../simulator/report.js';
+import { readReportReadings } from '../../simulator/report.js';
 import { createSimulation } from '../../simulator/simulation.js';
 import { readMetric, startTestService } from '../support/service.js';
 
@@ -198,8 +198,7 @@ describe('HJ 212 edge cases', () => {
     await sim.start();
     const summary = await sim.done;
     await service.flush();
-    const readings: ReportReadingLine[] = [];
-    for await (const line of readReport(reportPath)) if (line.type === 'reading') readings.push(line);
+    const readings = await readReportReadings(reportPath);
     expect(readings).toHaveLength(10 * 67);
     expect(readings.every((r) => r.acked && r.protocol === 'hj212-mqtt')).toBe(true);
     expect(summary.acked).toBe(10 * 67);

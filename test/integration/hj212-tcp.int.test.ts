@@ -18,7 +18,7 @@ import {
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { generateRegistry } from '../../simulator/generate-registry.js';
 import type { Hj212Quirk } from '../../simulator/hj212-quirks.js';
-import { type ReportReadingLine, readReport } from '../../simulator/report.js';
+import { readReportReadings } from '../../simulator/report.js';
 import { createSimulation } from '../../simulator/simulation.js';
 import { readMetric, startTestService } from '../support/service.js';
 
@@ -182,8 +182,7 @@ describe('HJ 212 over TCP', () => {
     await sim.stop();
     await service.flush();
 
-    const readings: ReportReadingLine[] = [];
-    for await (const line of readReport(reportPath)) if (line.type === 'reading') readings.push(line);
+    const readings = await readReportReadings(reportPath);
     // Per gateway: 60 real-time, 6 minute (10-min MinInterval), 1 hour record.
     expect(readings).toHaveLength(GATEWAYS * 67);
     expect(summary).toMatchObject({ gateways: GATEWAYS, connected: GATEWAYS, failedConnections: 0 });

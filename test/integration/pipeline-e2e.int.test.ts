@@ -8,7 +8,7 @@ import { loadRegistry } from '../../config/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { influxQueryOne, seriesRows } from '../../ingest/influx-query.js';
 import { generateRegistry } from '../../simulator/generate-registry.js';
-import { type ReportReadingLine, readReport } from '../../simulator/report.js';
+import { readReportReadings } from '../../simulator/report.js';
 import { createSimulation } from '../../simulator/simulation.js';
 import { readMetric, startTestService } from '../support/service.js';
 
@@ -61,8 +61,7 @@ describe('gateways → MQTT → InfluxDB', () => {
     await sim.stop();
     await service.flush();
 
-    const readings: ReportReadingLine[] = [];
-    for await (const line of readReport(reportPath)) if (line.type === 'reading') readings.push(line);
+    const readings = await readReportReadings(reportPath);
     expect(readings).toHaveLength(GATEWAYS * 60);
     expect(readings.every((r) => r.acked)).toBe(true);
     expect(summary).toMatchObject({
