@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One temporary root per run, removed at the end (see the module's comment).
+    globalSetup: ['test/support/temp-root.ts'],
     projects: [
       {
         test: {

@@ -18,7 +18,7 @@
  *   npx tsx bench/suite.ts [--seconds 60] [--only A,B,C,D,E] [--runs json-50,json-1000,hj212] [--pairs 3]
  *                          [--outage-sec 120] [--idle 10000] [--profile DIR] [--no-docs] [--merge]
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -735,7 +735,13 @@ async function main(): Promise<void> {
     ...((results.ratioPairs as { pairs: RatioPair[] } | undefined)?.pairs ?? []),
     ...(results.outage ? [results.outage as { lost?: number }] : []),
   ].map((r) => r.lost ?? 0);
-  if (losses.some((lost) => lost !== 0)) process.exitCode = 1;
+  if (losses.some((lost) => lost !== 0)) {
+    process.exitCode = 1;
+    out(`kept the work dir for inspection: ${WORK}`);
+  } else {
+    // Databases and spools of a passing run are hundreds of MB that nobody needs afterwards.
+    rmSync(WORK, { recursive: true, force: true });
+  }
 }
 
 await main();
