@@ -20,7 +20,7 @@ import { readReport } from '../simulator/report.js';
 import { runCli } from '../test/support/cli-process.js';
 import { simulatedMeasurements } from './lib/measurements.js';
 import { coresBetween, sampleAll, watchPeakRss } from './lib/proc-stats.js';
-import { buildForBench } from './lib/services.js';
+import { buildForBench, deployedInfluxEnv } from './lib/services.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const expectedPoints = codesTotal * recordsPerGateway;
   const expectedReadings = GATEWAYS * recordsPerGateway;
 
-  const influxd = await startLocalInfluxd();
+  const influxd = await startLocalInfluxd({ env: deployedInfluxEnv() });
   const [mqttPort, httpPort, hj212Port] = [await findFreePort(), await findFreePort(), await findFreePort()];
   buildForBench(); // serve and the simulator run compiled, as deployed
   const serve = runCli(['serve'], {

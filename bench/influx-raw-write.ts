@@ -17,6 +17,7 @@ import { startLocalInfluxd } from '../cli/local-influxd.js';
 import { createDatabase, influxQueryOne, seriesRows } from '../ingest/influx-query.js';
 import { createInfluxWriter, type InfluxWriter } from '../ingest/influx-writer.js';
 import { type Point, toLineProtocol } from '../ingest/line-protocol.js';
+import { deployedInfluxEnv } from './lib/services.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -127,7 +128,7 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
-  const influx = await startLocalInfluxd();
+  const influx = await startLocalInfluxd({ env: deployedInfluxEnv() });
   try {
     await createDatabase(influx.url, DB);
     const writer = createInfluxWriter({ api: 'v1', url: influx.url, db: DB }, { timeoutMs: 60_000 });

@@ -38,6 +38,7 @@ import { bodies, pipelineLines } from './lib/raw-lines.js';
 import { benchRegistry, PROBE_MN } from './lib/registry.js';
 import {
   buildForBench,
+  deployedInfluxEnv,
   deployedNodeOptions,
   sampler,
   startCeilingBroker,
@@ -82,6 +83,8 @@ const SERVE_ENV: Record<string, string> = Object.fromEntries(
 const RUNS = new Set((args.runs ?? '').split(','));
 const PAIRS = Number(args.pairs);
 const WORK = mkdtempSync('/tmp/bench-suite-');
+/** Every influxd here runs with the deployment's Go GC settings (docker-compose.yml). */
+const INFLUXD_ENV = deployedInfluxEnv();
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -249,7 +252,7 @@ async function rawWrite() {
   const gateways = 1000;
   const perRun = 40; // readings per gateway per run → 320 000 points
   const { simulator } = benchRegistry(gateways);
-  const influx = await startLocalInfluxd();
+  const influx = await startLocalInfluxd({ env: INFLUXD_ENV });
   try {
     await createDatabase(influx.url, DB);
     const writer = createInfluxWriter({ api: 'v1', url: influx.url, db: DB }, { timeoutMs: 120_000 });
@@ -357,7 +360,7 @@ async function pipeline(opts: {
   const serveReg = writeRegistry(`${opts.label}.serve.yaml`, regs.serve);
   const dir = join(WORK, opts.label);
   mkdirSync(dir, { recursive: true });
-  const influx = await startLocalInfluxd();
+  const influx = await startLocalInfluxd({ env: INFLUXD_ENV });
   const serve = await startServe({
     registryFile: serveReg,
     influxUrl: influx.url,
@@ -440,7 +443,7 @@ async function idleMemory(n: number) {
   const serveReg = writeRegistry('idle.serve.yaml', regs.serve);
   const dir = join(WORK, 'idle');
   mkdirSync(dir, { recursive: true });
-  const influx = await startLocalInfluxd();
+  const influx = await startLocalInfluxd({ env: INFLUXD_ENV });
   const serve = await startServe({
     registryFile: serveReg,
     influxUrl: influx.url,
@@ -508,7 +511,7 @@ async function outage(outageSec: number) {
   const serveReg = writeRegistry('outage.serve.yaml', regs.serve);
   const dir = join(WORK, 'outage');
   mkdirSync(dir, { recursive: true });
-  const influx: LocalInfluxd = await startLocalInfluxd({ dir: join(dir, 'influxd') });
+  const influx: LocalInfluxd = await startLocalInfluxd({ dir: join(dir, 'influxd'), env: INFLUXD_ENV });
   // 2 min × 5 000 × 8 points × ~290 B ≈ 1.4 GB: more than the 1 GiB default, so the bound is raised here.
   const serve = await startServe({
     registryFile: serveReg,
@@ -635,6 +638,7 @@ async function main(): Promise<void> {
     : { date: started.toISOString(), machine, seconds: SECONDS };
   // What serve ran with: the deployed node options plus this run's experiments (if any).
   results.serveSettings = { nodeOptions: [...deployedNodeOptions(), ...SERVE_NODE_ARGS], env: SERVE_ENV };
+  results.influxdSettings = { env: INFLUXD_ENV };
   const ceilingSec = Math.min(SECONDS, 20);
 
   if (ONLY.has('A')) {

@@ -245,6 +245,8 @@ export interface StartLocalInfluxdOptions {
   logFile?: string;
   /** Run continuous queries (off by default: nothing here needs them and they add background work). */
   continuousQueries?: boolean;
+  /** Extra environment, e.g. the Go runtime's GOGC/GOMEMLIMIT the deployment sets (benchmarks use it). */
+  env?: Readonly<Record<string, string>>;
 }
 
 function influxdConfig(
@@ -320,7 +322,7 @@ export async function startLocalInfluxd(opts: StartLocalInfluxdOptions = {}): Pr
   await mkdir(dir, { recursive: true });
   const logFile = opts.logFile ?? join(dir, 'influxd.log');
   const configFile = join(dir, 'influxd.conf');
-  const env = cleanEnv();
+  const env = { ...cleanEnv(), ...opts.env };
 
   let port = opts.port ?? 0;
   let proc: ManagedProcess | undefined;

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { findFreePort } from '../../cli/local-influxd.js';
 import { type CliProcess, runCli } from '../../test/support/cli-process.js';
 import { serveEnv } from '../../test/support/serve-env.js';
@@ -36,6 +37,30 @@ export function deployedNodeOptions(): string[] {
   const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
   if (!match) throw new Error('Dockerfile: no ENV NODE_OPTIONS="…" line');
   return (match[1] as string).split(' ').filter(Boolean);
+}
+
+/**
+ * The Go runtime settings production gives influxd (GOGC, GOMEMLIMIT in docker-compose.yml), with
+ * compose's `${VAR:-default}` substitution applied, so the benchmark's influxd runs as deployed. Like
+ * compose, a variable set in this process's environment (e.g. INFLUX_GOGC=100) wins over the default.
+ */
+export function deployedInfluxEnv(): Record<string, string> {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services?: { influxdb?: { environment?: Record<string, unknown> } };
+  };
+  const environment = compose.services?.influxdb?.environment ?? {};
+  const out: Record<string, string> = {};
+  for (const key of ['GOGC', 'GOMEMLIMIT']) {
+    const raw = environment[key];
+    if (raw === undefined) continue;
+    const value = String(raw).replace(
+      /\$\{(\w+):-([^}]*)\}/g,
+      (_, name: string, fallback: string) => process.env[name] || fallback,
+    );
+    if (value !== '' && value !== 'off') out[key] = value;
+  }
+  if (out.GOGC === undefined) throw new Error('docker-compose.yml: no GOGC for the influxdb service');
+  return out;
 }
 
 export interface Serve {
