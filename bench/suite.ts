@@ -305,6 +305,68 @@ async function rawWrite() {
   }
 }
 
+/** Peak resident memory of a process so far (VmHWM), MB. */
+function peakRssMb(pid: number): number | null {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? round(Number(m[1]) / 1024) : null;
+}
+
+/**
+ * B′. influxd's Go garbage collector: the same 3.2 M pipeline points (2 requests in flight) into a fresh
+ * influxd with Go's default GOGC=100 and with the deployment's setting, alternating, three times each.
+ * CPU counts until 3 s after the last write so background work started by the writes is included.
+ */
+async function influxGc() {
+  const { simulator } = benchRegistry(1000);
+  const t2026 = Date.parse('2026-01-01T00:00:00+08:00');
+  // 11 × 40 readings × 1000 gateways × 8 values: one batch set to warm up, ten measured.
+  const sets = Array.from({ length: 11 }, (_, i) =>
+    bodies(pipelineLines(simulator, 40, t2026 + i * 40 * 60_000), WRITE_BATCH_BYTES),
+  );
+  const points = 10 * 40 * 1000 * VALUES;
+  const settings = [{ GOGC: '100' }, INFLUXD_ENV];
+  const runs: Array<{
+    gogc: string;
+    pointsPerSec: number;
+    influxdCpuUsPerPoint: number;
+    influxdPeakRssMB: number | null;
+  }> = [];
+  for (const env of [...settings, ...settings, ...settings]) {
+    const influx = await startLocalInfluxd({ env });
+    try {
+      await createDatabase(influx.url, DB);
+      const writer = createInfluxWriter({ api: 'v1', url: influx.url, db: DB }, { timeoutMs: 120_000 });
+      for (const b of sets[0] as Buffer[]) await writer.write(b);
+      const a = sampleProcess(influx.pid);
+      const t0 = performance.now();
+      for (const set of sets.slice(1)) {
+        let next = 0;
+        await Promise.all(
+          [0, 1].map(async () => {
+            while (next < set.length) await writer.write(set[next++] as Buffer);
+          }),
+        );
+      }
+      const sec = (performance.now() - t0) / 1000;
+      await sleep(3000);
+      const b = sampleProcess(influx.pid);
+      const run = {
+        gogc: env.GOGC ?? '100',
+        pointsPerSec: round(points / sec),
+        influxdCpuUsPerPoint: a && b ? round(((b.cpuMs - a.cpuMs) * 1000) / points, 2) : Number.NaN,
+        influxdPeakRssMB: peakRssMb(influx.pid),
+      };
+      runs.push(run);
+      out(
+        `  GOGC=${run.gogc}: ${run.pointsPerSec} points/s, influxd ${run.influxdCpuUsPerPoint} µs CPU/point, peak RSS ${run.influxdPeakRssMB} MB`,
+      );
+    } finally {
+      await influx.stop();
+    }
+  }
+  return { points, inFlight: 2, runs };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // C. pipeline end to end
 
@@ -657,6 +719,8 @@ async function main(): Promise<void> {
   if (ONLY.has('B')) {
     out('B. raw InfluxDB writes');
     results.rawWrite = await rawWrite();
+    out(`B′. influxd Go GC: default GOGC=100 vs the deployment's GOGC=${INFLUXD_ENV.GOGC}`);
+    results.influxGc = await influxGc();
   }
   if (ONLY.has('C')) {
     out('C. pipeline');

@@ -120,6 +120,28 @@ export function renderResults(r: Record<string, unknown>): string {
       );
     if (ratios.length > 0) lines.push(`Ratios: ${ratios.join('; ')}.`, '');
   }
+  const gc = r.influxGc as
+    | {
+        points: number;
+        runs: Array<{
+          gogc: string;
+          pointsPerSec: number;
+          influxdCpuUsPerPoint: number;
+          influxdPeakRssMB: number | null;
+        }>;
+      }
+    | undefined;
+  if (gc) {
+    lines.push(
+      `### influxd's Go GC (the same ${gc.points} points, 2 requests in flight, fresh influxd each, alternating)`,
+      '',
+      table(
+        ['GOGC', 'points/s', 'influxd CPU µs per point', 'influxd peak RSS (MB)'],
+        gc.runs.map((x) => [x.gogc, x.pointsPerSec, x.influxdCpuUsPerPoint, x.influxdPeakRssMB]),
+      ),
+      '',
+    );
+  }
   const pairs = r.ratioPairs as { pairs: RatioPair[]; medianRatio: number } | undefined;
   if (pairs) {
     lines.push(
