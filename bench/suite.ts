@@ -15,7 +15,7 @@
  * Each target gets a fresh influxd and spool. Prints a summary, writes .bench/suite.json and
  * docs/benchmarks.md (the measured part between the markers; the method text around it is kept).
  *
- *   npx tsx bench/suite.ts [--seconds 60] [--only A,B,C,D,E] [--runs json-50,json-1000,hj212] [--pairs 3]
+ *   npx tsx bench/suite.ts [--seconds 60] [--only A,B,C,D,E] [--runs json-50,json-1000,hj212] [--pairs 5]
  *                          [--outage-sec 120] [--idle 10000] [--profile DIR] [--no-docs] [--merge]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,7 +58,7 @@ const { values: args } = parseArgs({
     /** Extra environment for every `serve`, `K=V,K=V` (setting experiments, e.g. WRITE_BATCH_BYTES). */
     'serve-env': { type: 'string' },
     /** Alternating ceiling / pipeline pairs (50 gateways, 20 s each) for the ratio; 0 = none. */
-    pairs: { type: 'string', default: '3' },
+    pairs: { type: 'string', default: '5' },
     /** Comma-separated pipeline runs of C: json-50, json-1000, hj212. */
     runs: { type: 'string', default: 'json-50,json-1000,hj212' },
     'no-docs': { type: 'boolean', default: false },
