@@ -57,6 +57,7 @@ export function deployedInfluxEnv(): Record<string, string> {
       /\$\{(\w+):-([^}]*)\}/g,
       (_, name: string, fallback: string) => process.env[name] || fallback,
     );
+    if (value.includes('${')) throw new Error(`docker-compose.yml: cannot resolve influxdb ${key}=${value}`);
     if (value !== '' && value !== 'off') out[key] = value;
   }
   if (out.GOGC === undefined) throw new Error('docker-compose.yml: no GOGC for the influxdb service');
