@@ -27,13 +27,13 @@ import { stringify } from 'yaml';
 import { findExecutable, type LocalInfluxd, startLocalInfluxd } from '../cli/local-influxd.js';
 import type { RegistryFile } from '../config/registry.js';
 import { createDatabase, influxQueryOne, seriesRows } from '../ingest/influx-query.js';
-import { createInfluxWriter } from '../ingest/influx-writer.js';
+import { createInfluxWriter, type InfluxWriter } from '../ingest/influx-writer.js';
 import { startMosquitto } from '../test/support/mosquitto.js';
 import { updateDocs } from './lib/docs.js';
 import { openIdleConnections } from './lib/idle-connections.js';
 import { simulatedMeasurements } from './lib/measurements.js';
 import { type ProbeResult, startProbe } from './lib/probe.js';
-import { type CpuSample, coreShare, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
+import { type CpuSample, coreShare, peakRssMb, sampleProcess, watchPeakRss } from './lib/proc-stats.js';
 import { bodies, pipelineLines } from './lib/raw-lines.js';
 import { benchRegistry, PROBE_MN } from './lib/registry.js';
 import {
@@ -248,6 +248,20 @@ async function ceilingMosquitto(gateways: number, seconds: number): Promise<Ceil
 // ---------------------------------------------------------------------------------------------------
 // B. raw InfluxDB writes
 
+/** Posts every body in order with `inFlight` requests outstanding at a time. */
+async function writeBodies(
+  writer: InfluxWriter,
+  payloads: readonly Buffer[],
+  inFlight: number,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < payloads.length) await writer.write(payloads[next++] as Buffer);
+    }),
+  );
+}
+
 async function rawWrite() {
   const gateways = 1000;
   const perRun = 40; // readings per gateway per run → 320 000 points
@@ -271,12 +285,7 @@ async function rawWrite() {
       const points = lineCount(payloads);
       const a = sampleProcess(influx.pid);
       const t0 = performance.now();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: inFlight }, async () => {
-          while (next < payloads.length) await writer.write(payloads[next++] as Buffer);
-        }),
-      );
+      await writeBodies(writer, payloads, inFlight);
       const sec = (performance.now() - t0) / 1000;
       const b = sampleProcess(influx.pid);
       results.push({
@@ -303,12 +312,6 @@ async function rawWrite() {
   } finally {
     await influx.stop();
   }
-}
-
-/** Peak resident memory of a process so far (VmHWM), MB. */
-function peakRssMb(pid: number): number | null {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? round(Number(m[1]) / 1024) : null;
 }
 
 /**
@@ -339,14 +342,7 @@ async function influxGc() {
       for (const b of sets[0] as Buffer[]) await writer.write(b);
       const a = sampleProcess(influx.pid);
       const t0 = performance.now();
-      for (const set of sets.slice(1)) {
-        let next = 0;
-        await Promise.all(
-          [0, 1].map(async () => {
-            while (next < set.length) await writer.write(set[next++] as Buffer);
-          }),
-        );
-      }
+      for (const set of sets.slice(1)) await writeBodies(writer, set, 2);
       const sec = (performance.now() - t0) / 1000;
       await sleep(3000);
       const b = sampleProcess(influx.pid);

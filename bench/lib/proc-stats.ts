@@ -30,6 +30,16 @@ export function sampleProcess(pid: number): CpuSample | undefined {
   }
 }
 
+/** Peak resident memory of a process so far, as the kernel tracks it (VmHWM), in MB; null if gone. */
+export function peakRssMb(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Share of one core used between two samples (1.0 = one full core). */
 export function coreShare(a: CpuSample, b: CpuSample): number {
   const wall = b.atMs - a.atMs;
