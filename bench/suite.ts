@@ -319,7 +319,20 @@ async function rawWrite() {
  * influxd with Go's default GOGC=100 and with the deployment's setting, alternating, three times each.
  * CPU counts until 3 s after the last write so background work started by the writes is included.
  */
-async function influxGc() {
+export interface InfluxGcRun {
+  gogc: string;
+  pointsPerSec: number;
+  influxdCpuUsPerPoint: number;
+  influxdPeakRssMB: number | null;
+}
+
+export interface InfluxGcResult {
+  points: number;
+  inFlight: number;
+  runs: InfluxGcRun[];
+}
+
+async function influxGc(): Promise<InfluxGcResult> {
   const { simulator } = benchRegistry(1000);
   const t2026 = Date.parse('2026-01-01T00:00:00+08:00');
   // 11 × 40 readings × 1000 gateways × 8 values: one batch set to warm up, ten measured.
@@ -328,12 +341,7 @@ async function influxGc() {
   );
   const points = 10 * 40 * 1000 * VALUES;
   const settings = [{ GOGC: '100' }, INFLUXD_ENV];
-  const runs: Array<{
-    gogc: string;
-    pointsPerSec: number;
-    influxdCpuUsPerPoint: number;
-    influxdPeakRssMB: number | null;
-  }> = [];
+  const runs: InfluxGcRun[] = [];
   for (const env of [...settings, ...settings, ...settings]) {
     const influx = await startLocalInfluxd({ env });
     try {
@@ -392,6 +400,12 @@ export interface RatioPair {
   pipelineReadingsPerSec: number;
   ratio: number;
   lost: number;
+}
+
+/** Section C′: every pair, and the median pair's ratio. */
+export interface RatioPairsResult {
+  pairs: RatioPair[];
+  medianRatio: number;
 }
 
 /** Group-commit figures between two /metrics scrapes `seconds` apart. */
@@ -770,7 +784,11 @@ async function main(): Promise<void> {
       pairs.push(pair);
     }
     const sorted = [...pairs].sort((a, b) => a.ratio - b.ratio);
-    results.ratioPairs = { pairs, medianRatio: sorted[Math.floor(sorted.length / 2)]?.ratio ?? 0 };
+    const ratioPairs: RatioPairsResult = {
+      pairs,
+      medianRatio: sorted[Math.floor(sorted.length / 2)]?.ratio ?? 0,
+    };
+    results.ratioPairs = ratioPairs;
   }
   if (ONLY.has('D')) {
     out('D. memory per idle connection');
@@ -796,7 +814,7 @@ async function main(): Promise<void> {
   // Any run that lost an acknowledged reading fails the suite (timings never do).
   const losses = [
     ...Object.values((results.pipeline ?? {}) as Record<string, { lost?: number }>),
-    ...((results.ratioPairs as { pairs: RatioPair[] } | undefined)?.pairs ?? []),
+    ...((results.ratioPairs as RatioPairsResult | undefined)?.pairs ?? []),
     ...(results.outage ? [results.outage as { lost?: number }] : []),
   ].map((r) => r.lost ?? 0);
   if (losses.some((lost) => lost !== 0)) {

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { CeilingResult, PipelineResult, RatioPair } from '../suite.js';
+import type { CeilingResult, InfluxGcResult, PipelineResult, RatioPairsResult } from '../suite.js';
 
 /** docs/benchmarks.md: the measured section between the markers is regenerated from the suite's results. */
 const VALUES = 8;
@@ -120,17 +120,7 @@ export function renderResults(r: Record<string, unknown>): string {
       );
     if (ratios.length > 0) lines.push(`Ratios: ${ratios.join('; ')}.`, '');
   }
-  const gc = r.influxGc as
-    | {
-        points: number;
-        runs: Array<{
-          gogc: string;
-          pointsPerSec: number;
-          influxdCpuUsPerPoint: number;
-          influxdPeakRssMB: number | null;
-        }>;
-      }
-    | undefined;
+  const gc = r.influxGc as InfluxGcResult | undefined;
   if (gc) {
     lines.push(
       `### influxd's Go GC (the same ${gc.points} points, 2 requests in flight, fresh influxd each, alternating)`,
@@ -142,7 +132,7 @@ export function renderResults(r: Record<string, unknown>): string {
       '',
     );
   }
-  const pairs = r.ratioPairs as { pairs: RatioPair[]; medianRatio: number } | undefined;
+  const pairs = r.ratioPairs as RatioPairsResult | undefined;
   if (pairs) {
     lines.push(
       '### Ceiling and pipeline alternating (50 gateways, 20 s each)',

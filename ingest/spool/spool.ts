@@ -174,6 +174,8 @@ export function createSpool(opts: SpoolOptions): Spool {
     opts.onStateChange?.(next, previous);
   }
 
+  /** Below the mark at which a `full` spool reports `ok` again (see RESUME_BELOW_SHARE). */
+  const belowResumeMark = () => pendingBytes + reservedBytes < opts.maxBytes * RESUME_BELOW_SHARE;
   const lastSegment = () => segments[segments.length - 1];
   const segmentOf = (seq: number) => segments.find((s) => s.seq === seq);
 
@@ -301,8 +303,7 @@ export function createSpool(opts: SpoolOptions): Spool {
         pendingBytes += batch.bytes;
         pendingLines += batch.lines;
         reservedBytes -= batch.bytes;
-        if (state === 'failed')
-          setState(pendingBytes + reservedBytes >= opts.maxBytes * RESUME_BELOW_SHARE ? 'full' : 'ok');
+        if (state === 'failed') setState(belowResumeMark() ? 'ok' : 'full');
         batch.resolve();
         for (const wake of dataWaiters) wake();
         dataWaiters.clear();
@@ -333,12 +334,7 @@ export function createSpool(opts: SpoolOptions): Spool {
       reservedBytes += next.bytes;
       next.go();
     }
-    if (
-      state === 'full' &&
-      roomWaiters.length === 0 &&
-      pendingBytes + reservedBytes < opts.maxBytes * RESUME_BELOW_SHARE
-    )
-      setState('ok');
+    if (state === 'full' && roomWaiters.length === 0 && belowResumeMark()) setState('ok');
   }
 
   /** Adds a record whose bytes are already reserved to the next group commit. */
