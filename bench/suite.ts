@@ -9,6 +9,8 @@
  *  C. the pipeline end to end (`emissions serve`, durable spool, InfluxDB on the same box): JSON over
  *     MQTT with 50 and 1000 gateways, HJ 212 over TCP with 50; 8 pollutants per reading; zero loss
  *     verified by counting what InfluxDB stored; p50/p99 publish → queryable from a probe gateway.
+ *     C′ alternates ceiling and pipeline runs for the ratio; C″ alternates pipeline runs with influxd on
+ *     Go's default GOMAXPROCS and on the deployed one.
  *  D. memory: RSS of `serve` per idle connected gateway (10 000 connections).
  *  E. outage: 5 000 readings/s, InfluxDB down for 2 minutes, then the drain rate while ingest continues.
  *
@@ -16,7 +18,8 @@
  * docs/benchmarks.md (the measured part between the markers; the method text around it is kept).
  *
  *   npx tsx bench/suite.ts [--seconds 60] [--only A,B,C,D,E] [--runs json-50,json-1000,hj212] [--pairs 5]
- *                          [--outage-sec 120] [--idle 10000] [--profile DIR] [--no-docs] [--merge]
+ *                          [--procs-pairs 3] [--outage-sec 120] [--idle 10000] [--profile DIR] [--no-docs]
+ *                          [--merge]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -59,6 +62,8 @@ const { values: args } = parseArgs({
     'serve-env': { type: 'string' },
     /** Alternating ceiling / pipeline pairs (50 gateways, 20 s each) for the ratio; 0 = none. */
     pairs: { type: 'string', default: '5' },
+    /** Alternating pipeline pairs (influxd with Go's default GOMAXPROCS, then as deployed); 0 = none. */
+    'procs-pairs': { type: 'string', default: '3' },
     /** Comma-separated pipeline runs of C: json-50, json-1000, hj212. */
     runs: { type: 'string', default: 'json-50,json-1000,hj212' },
     'no-docs': { type: 'boolean', default: false },
@@ -82,6 +87,7 @@ const SERVE_ENV: Record<string, string> = Object.fromEntries(
 );
 const RUNS = new Set((args.runs ?? '').split(','));
 const PAIRS = Number(args.pairs);
+const PROCS_PAIRS = Number(args['procs-pairs']);
 const WORK = mkdtempSync('/tmp/bench-suite-');
 /** Every influxd here runs with the deployment's Go GC settings (docker-compose.yml). */
 const INFLUXD_ENV = deployedInfluxEnv();
@@ -177,7 +183,7 @@ async function countWhileLoaded(
 ): Promise<Omit<CeilingResult, 'broker' | 'gateways' | 'seconds'>> {
   await sim.connected;
   const watch = procWatch(pids);
-  const s = sampler(count, 250);
+  const s = sampler(() => ({ received: count() }), 250);
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const t1 = performance.now();
@@ -187,7 +193,7 @@ async function countWhileLoaded(
   // Let the last deliveries reach the counter before reading it.
   await sleep(500);
   return {
-    readingsPerSec: round(s.rate(t0 + 2000, t1)),
+    readingsPerSec: round(s.rate('received', t0 + 2000, t1)),
     acked: Number(summary.acked),
     counted: count(),
     ...stats,
@@ -316,7 +322,8 @@ async function rawWrite() {
 
 /**
  * B′. influxd's Go garbage collector: the same 3.2 M pipeline points (2 requests in flight) into a fresh
- * influxd with Go's default GOGC=100 and with the deployment's setting, alternating, three times each.
+ * influxd with Go's default GOGC=100 and with the deployment's setting, alternating, three times each
+ * (the deployment's other Go settings in both).
  * CPU counts until 3 s after the last write so background work started by the writes is included.
  */
 export interface InfluxGcRun {
@@ -340,7 +347,8 @@ async function influxGc(): Promise<InfluxGcResult> {
     bodies(pipelineLines(simulator, 40, t2026 + i * 40 * 60_000), WRITE_BATCH_BYTES),
   );
   const points = 10 * 40 * 1000 * VALUES;
-  const settings = [{ GOGC: '100' }, INFLUXD_ENV];
+  // Only GOGC differs between the arms; the deployment's other settings (GOMAXPROCS) apply to both.
+  const settings = [{ ...INFLUXD_ENV, GOGC: '100' }, INFLUXD_ENV];
   const runs: InfluxGcRun[] = [];
   for (const env of [...settings, ...settings, ...settings]) {
     const influx = await startLocalInfluxd({ env });
@@ -388,7 +396,8 @@ export interface PipelineResult {
   expectedPointsMin: number;
   storedPoints: number;
   lost: number;
-  latencyMs: ProbeResult;
+  /** Absent when the run had no latency probe (the ratio pairs: their ceiling runs carry none either). */
+  latencyMs?: ProbeResult;
   /** Spool group commits over the window: per second, mean duration (framing + durable write), records each. */
   spoolCommits: { perSec: number; meanMs: number; recordsEach: number };
   cpuCores: Record<string, number | null>;
@@ -400,6 +409,27 @@ export interface RatioPair {
   pipelineReadingsPerSec: number;
   ratio: number;
   lost: number;
+}
+
+/** Section C″: one pipeline run on each influxd GOMAXPROCS, back to back. */
+export interface ProcsPair {
+  /** readings/s with Go's default (one P per core) and with the deployed GOMAXPROCS. */
+  goDefaultReadingsPerSec: number;
+  deployedReadingsPerSec: number;
+  /** deployed / Go default. */
+  gain: number;
+  /** influxd CPU per reading (µs) in each run. */
+  influxdUsPerReading: { goDefault: number; deployed: number };
+  /** p99 publish → queryable (ms) in each run: one P must not make data visible later. */
+  p99QueryableMs: { goDefault: number; deployed: number };
+  lost: number;
+}
+
+export interface ProcsPairsResult {
+  deployedGomaxprocs: string;
+  seconds: number;
+  pairs: ProcsPair[];
+  medianGain: number;
 }
 
 /** Section C′: every pair, and the median pair's ratio. */
@@ -425,6 +455,10 @@ async function pipeline(opts: {
   seconds: number;
   protocol?: 'hj212-tcp';
   profile?: string;
+  /** influxd's environment; the deployment's by default. */
+  influxEnv?: Record<string, string>;
+  /** The publish → queryable probe (a 51st gateway and a query every 50 ms); on by default. */
+  latencyProbe?: boolean;
 }): Promise<PipelineResult> {
   const protocol = opts.protocol ?? 'json-mqtt';
   const regs = benchRegistry(opts.gateways, protocol);
@@ -432,7 +466,7 @@ async function pipeline(opts: {
   const serveReg = writeRegistry(`${opts.label}.serve.yaml`, regs.serve);
   const dir = join(WORK, opts.label);
   mkdirSync(dir, { recursive: true });
-  const influx = await startLocalInfluxd({ env: INFLUXD_ENV });
+  const influx = await startLocalInfluxd({ env: opts.influxEnv ?? INFLUXD_ENV });
   const serve = await startServe({
     registryFile: serveReg,
     influxUrl: influx.url,
@@ -452,15 +486,24 @@ async function pipeline(opts: {
       ...(protocol === 'hj212-tcp' && { protocol, hj212Tcp: `127.0.0.1:${serve.hj212Port}` }),
     });
     await sim.connected;
-    const probe = startProbe({ brokerUrl: serve.mqttUrl, influxUrl: influx.url, db: DB });
+    const probe =
+      opts.latencyProbe === false
+        ? undefined
+        : startProbe({ brokerUrl: serve.mqttUrl, influxUrl: influx.url, db: DB });
     const watch = procWatch({
       simulator: sim.cli.pid,
       serve: serve.cli.pid,
       influxd: influx.pid,
       bench: process.pid,
     });
-    const accepted = sampler(async () => (await serve.metrics()).emissions_messages_accepted_total ?? 0, 500);
-    const written = sampler(async () => (await serve.metrics()).emissions_points_written_total ?? 0, 500);
+    // One /metrics scrape per tick for both rates: every scrape is work for the serve being measured.
+    const counters = sampler(async () => {
+      const m = await serve.metrics();
+      return {
+        accepted: m.emissions_messages_accepted_total ?? 0,
+        written: m.emissions_points_written_total ?? 0,
+      };
+    }, 500);
     // Rates skip the first 2 s (connection burst, series creation in InfluxDB).
     await sleep(2000);
     watch.restart();
@@ -469,15 +512,14 @@ async function pipeline(opts: {
     await sleep(opts.seconds * 1000);
     const t1 = performance.now();
     const stats = watch.finish();
-    accepted.stop();
-    written.stop();
+    counters.stop();
     const m = await serve.metrics();
     const summary = await sim.stop();
-    const latencyMs = await probe.stop();
+    const latencyMs = await probe?.stop();
     const published = Number(summary.published);
     const acked = Number(summary.acked);
     const stored = await waitStored(influx.url, measurements, acked * VALUES);
-    const readingsPerSec = accepted.rate(t0, t1);
+    const readingsPerSec = counters.rate('accepted', t0, t1);
     const result: PipelineResult = {
       label: opts.label,
       protocol,
@@ -485,7 +527,7 @@ async function pipeline(opts: {
       seconds: opts.seconds,
       readingsPerSec: round(readingsPerSec),
       pointsAcceptedPerSec: round(readingsPerSec * VALUES),
-      pointsWrittenPerSec: round(written.rate(t0, t1)),
+      pointsWrittenPerSec: round(counters.rate('written', t0, t1)),
       backlogPointsAtEnd: m.emissions_points_pending ?? 0,
       published,
       acked,
@@ -493,18 +535,64 @@ async function pipeline(opts: {
       storedPoints: stored,
       // Acked readings must all be stored; published-but-unacked ones (cut off by the stop) may be.
       lost: Math.max(0, acked * VALUES - stored) + Math.max(0, stored - published * VALUES),
-      latencyMs,
+      ...(latencyMs && { latencyMs }),
       spoolCommits: commitStats(m0, m, (t1 - t0) / 1000),
       ...stats,
     };
     out(
-      `  ${opts.label}: ${result.readingsPerSec} readings/s, written ${result.pointsWrittenPerSec} points/s, lost ${result.lost}, p50/p99 ${latencyMs.queryable.p50}/${latencyMs.queryable.p99} ms, CPU ${JSON.stringify(stats.cpuCores)}, commits ${JSON.stringify(result.spoolCommits)}`,
+      `  ${opts.label}: ${result.readingsPerSec} readings/s, written ${result.pointsWrittenPerSec} points/s, lost ${result.lost}, ${latencyMs ? `p50/p99 ${latencyMs.queryable.p50}/${latencyMs.queryable.p99} ms, ` : ''}CPU ${JSON.stringify(stats.cpuCores)}, commits ${JSON.stringify(result.spoolCommits)}`,
     );
     return result;
   } finally {
     await serve.stop();
     await influx.stop();
   }
+}
+
+/**
+ * C″. influxd's GOMAXPROCS under the pipeline: 30-s pipeline runs (50 gateways) with influxd on Go's
+ * default (one P per core) and on the deployed setting, back to back, `n` times. What the setting is for
+ * (a second P spinning and running idle-time GC workers on cores the pipeline needs) only shows with the
+ * pipeline on the same cores, so this is measured end to end rather than with raw writes.
+ */
+async function procsPairs(n: number): Promise<ProcsPairsResult | undefined> {
+  const deployed = INFLUXD_ENV.GOMAXPROCS;
+  if (deployed === undefined) {
+    out("C″. skipped: the deployment leaves influxd's GOMAXPROCS to Go");
+    return undefined;
+  }
+  const { GOMAXPROCS: _, ...goDefault } = INFLUXD_ENV;
+  const seconds = Math.min(SECONDS, 30);
+  out(
+    `C″. influxd GOMAXPROCS: Go default, then ${deployed} (pipeline, 50 gateways, ${seconds} s each) × ${n}`,
+  );
+  const usPerReading = (run: PipelineResult) =>
+    round(((run.cpuCores.influxd ?? Number.NaN) * 1e6) / run.readingsPerSec, 1);
+  const pairs: ProcsPair[] = [];
+  for (let i = 1; i <= n; i++) {
+    const a = await pipeline({ label: `procs-default-${i}`, gateways: 50, seconds, influxEnv: goDefault });
+    const b = await pipeline({ label: `procs-deployed-${i}`, gateways: 50, seconds });
+    const pair: ProcsPair = {
+      goDefaultReadingsPerSec: a.readingsPerSec,
+      deployedReadingsPerSec: b.readingsPerSec,
+      gain: round(b.readingsPerSec / a.readingsPerSec, 3),
+      influxdUsPerReading: { goDefault: usPerReading(a), deployed: usPerReading(b) },
+      p99QueryableMs: {
+        goDefault: a.latencyMs?.queryable.p99 ?? Number.NaN,
+        deployed: b.latencyMs?.queryable.p99 ?? Number.NaN,
+      },
+      lost: a.lost + b.lost,
+    };
+    out(`  pair ${i}: ${JSON.stringify(pair)}`);
+    pairs.push(pair);
+  }
+  const sorted = [...pairs].sort((x, y) => x.gain - y.gain);
+  return {
+    deployedGomaxprocs: deployed,
+    seconds,
+    pairs,
+    medianGain: sorted[Math.floor(sorted.length / 2)]?.gain ?? 0,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -768,12 +856,12 @@ async function main(): Promise<void> {
     // The box's speed drifts within minutes (identical 20-s runs gave 14 000–20 000 readings/s):
     // a ceiling measured minutes before the pipeline can land on either side of a drift. Alternating
     // short runs pair each pipeline run with a ceiling measured right before it; the median pair is the
-    // ratio reported.
+    // ratio reported. The pipeline runs carry no latency probe, as the ceiling runs carry none.
     out(`C'. ratio pairs (aedes ceiling, then pipeline; 50 gateways, 20 s each) × ${PAIRS}`);
     const pairs: RatioPair[] = [];
     for (let i = 1; i <= PAIRS; i++) {
       const ceiling = await ceilingAedes(50, 20);
-      const run = await pipeline({ label: `pair-${i}`, gateways: 50, seconds: 20 });
+      const run = await pipeline({ label: `pair-${i}`, gateways: 50, seconds: 20, latencyProbe: false });
       const pair = {
         ceilingReadingsPerSec: ceiling.readingsPerSec,
         pipelineReadingsPerSec: run.readingsPerSec,
@@ -789,6 +877,9 @@ async function main(): Promise<void> {
       medianRatio: sorted[Math.floor(sorted.length / 2)]?.ratio ?? 0,
     };
     results.ratioPairs = ratioPairs;
+  }
+  if (ONLY.has('C') && PROCS_PAIRS > 0) {
+    results.procsPairs = await procsPairs(PROCS_PAIRS);
   }
   if (ONLY.has('D')) {
     out('D. memory per idle connection');
@@ -815,6 +906,7 @@ async function main(): Promise<void> {
   const losses = [
     ...Object.values((results.pipeline ?? {}) as Record<string, { lost?: number }>),
     ...((results.ratioPairs as RatioPairsResult | undefined)?.pairs ?? []),
+    ...((results.procsPairs as ProcsPairsResult | undefined)?.pairs ?? []),
     ...(results.outage ? [results.outage as { lost?: number }] : []),
   ].map((r) => r.lost ?? 0);
   if (losses.some((lost) => lost !== 0)) {

@@ -20,3 +20,23 @@ export function parseDeviceTopic(topic: string): { mn: string; leaf: DeviceTopic
   if (!mn || (leaf !== 'up' && leaf !== 'down' && leaf !== 'state')) return undefined;
   return { mn, leaf };
 }
+
+/**
+ * Whether a subscription filter can match some gateway's up topic `emissions/{mn}/up` (MQTT 3.1.1
+ * §4.7: `+` matches one level, `#` the rest including its parent). Any concrete second level counts,
+ * since it may be some gateway's MN; a shared subscription (`$share/{group}/{filter}`) is judged by its
+ * filter.
+ */
+export function filterMayMatchUpTopic(filter: string): boolean {
+  const shared = /^\$share\/[^/]*\//.exec(filter);
+  const levels = (shared ? filter.slice(shared[0].length) : filter).split('/');
+  const upLevels = [TOPIC_ROOT, undefined, 'up'];
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i];
+    if (level === '#') return true;
+    if (i >= upLevels.length) return false;
+    const want = upLevels[i];
+    if (level !== '+' && want !== undefined && level !== want) return false;
+  }
+  return levels.length === upLevels.length;
+}

@@ -1,5 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { CeilingResult, InfluxGcResult, PipelineResult, RatioPairsResult } from '../suite.js';
+import type {
+  CeilingResult,
+  InfluxGcResult,
+  PipelineResult,
+  ProcsPairsResult,
+  RatioPairsResult,
+} from '../suite.js';
 
 /** docs/benchmarks.md: the measured section between the markers is regenerated from the suite's results. */
 const VALUES = 8;
@@ -27,6 +33,14 @@ const fmtRss = (c: Record<string, number>) =>
   Object.entries(c)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
+
+function latencyText(l: PipelineResult['latencyMs']): string {
+  if (!l) return '— (no probe)';
+  const ack = `(ack ${l.ack.p50} / ${l.ack.p99})`;
+  return l.queryable.n > 0
+    ? `${l.queryable.p50} / ${l.queryable.p99} ${ack}`
+    : `> 15 000: none visible within the probe's 15 s settle ${ack}`;
+}
 
 export function renderResults(r: Record<string, unknown>): string {
   const machine = r.machine as Record<string, unknown>;
@@ -78,9 +92,7 @@ export function renderResults(r: Record<string, unknown>): string {
         p.readingsPerSec,
         `${p.pointsAcceptedPerSec} accepted / ${p.pointsWrittenPerSec} written`,
         `${p.lost} (stored ${p.storedPoints} ≥ acked×8 ${p.expectedPointsMin})`,
-        p.latencyMs.queryable.n > 0
-          ? `${p.latencyMs.queryable.p50} / ${p.latencyMs.queryable.p99} (ack ${p.latencyMs.ack.p50} / ${p.latencyMs.ack.p99})`
-          : `> 15 000: none visible within the probe's 15 s settle (ack ${p.latencyMs.ack.p50} / ${p.latencyMs.ack.p99})`,
+        latencyText(p.latencyMs),
         fmtCpu(p.cpuCores),
         fmtRss(p.peakRssMB),
       ]);
@@ -149,6 +161,36 @@ export function renderResults(r: Record<string, unknown>): string {
       ),
       '',
       `Median pair: **${round(pairs.medianRatio * 100)} %** of the ceiling measured right before it.`,
+      '',
+    );
+  }
+  const procs = r.procsPairs as ProcsPairsResult | undefined;
+  if (procs) {
+    lines.push(
+      `### influxd GOMAXPROCS under the pipeline (50 gateways, ${procs.seconds} s each, Go's default then ${procs.deployedGomaxprocs})`,
+      '',
+      table(
+        [
+          'pair',
+          "readings/s, Go's default",
+          `readings/s, GOMAXPROCS=${procs.deployedGomaxprocs}`,
+          'gain',
+          'influxd µs CPU per reading (default / deployed)',
+          'p99 publish→queryable ms (default / deployed)',
+          'lost',
+        ],
+        procs.pairs.map((p, i) => [
+          String(i + 1),
+          String(p.goDefaultReadingsPerSec),
+          String(p.deployedReadingsPerSec),
+          `${round((p.gain - 1) * 100, 1)} %`,
+          `${p.influxdUsPerReading.goDefault} / ${p.influxdUsPerReading.deployed}`,
+          `${p.p99QueryableMs.goDefault} / ${p.p99QueryableMs.deployed}`,
+          String(p.lost),
+        ]),
+      ),
+      '',
+      `Median pair: **${round((procs.medianGain - 1) * 100, 1)} %** more readings/s with GOMAXPROCS=${procs.deployedGomaxprocs}.`,
       '',
     );
   }

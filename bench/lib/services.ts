@@ -40,9 +40,10 @@ export function deployedNodeOptions(): string[] {
 }
 
 /**
- * The Go runtime settings production gives influxd (GOGC, GOMEMLIMIT in docker-compose.yml), with
- * compose's `${VAR:-default}` substitution applied, so the benchmark's influxd runs as deployed. Like
- * compose, a variable set in this process's environment (e.g. INFLUX_GOGC=100) wins over the default.
+ * The Go runtime settings production gives influxd (GOGC, GOMEMLIMIT, GOMAXPROCS in docker-compose.yml),
+ * with compose's `${VAR:-default}` substitution applied, so the benchmark's influxd runs as deployed.
+ * Like compose, a variable set in this process's environment (e.g. INFLUX_GOGC=100) wins over the
+ * default; an empty value, `off` (or GOMAXPROCS 0) leaves the setting to Go.
  */
 export function deployedInfluxEnv(): Record<string, string> {
   const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
@@ -50,7 +51,7 @@ export function deployedInfluxEnv(): Record<string, string> {
   };
   const environment = compose.services?.influxdb?.environment ?? {};
   const out: Record<string, string> = {};
-  for (const key of ['GOGC', 'GOMEMLIMIT']) {
+  for (const key of ['GOGC', 'GOMEMLIMIT', 'GOMAXPROCS']) {
     const raw = environment[key];
     if (raw === undefined) continue;
     const value = String(raw).replace(
@@ -58,7 +59,9 @@ export function deployedInfluxEnv(): Record<string, string> {
       (_, name: string, fallback: string) => process.env[name] || fallback,
     );
     if (value.includes('${')) throw new Error(`docker-compose.yml: cannot resolve influxdb ${key}=${value}`);
-    if (value !== '' && value !== 'off') out[key] = value;
+    // Values Go reads as "not set": the runtime's default applies.
+    const unset = value === '' || value === 'off' || (key === 'GOMAXPROCS' && value === '0');
+    if (!unset) out[key] = value;
   }
   if (out.GOGC === undefined) throw new Error('docker-compose.yml: no GOGC for the influxdb service');
   return out;
@@ -248,9 +251,15 @@ export function startSimulator(opts: {
   };
 }
 
-/** Samples `read()` every `everyMs` until stopped: rate over the middle of the run is the steady rate. */
-export function sampler(read: () => Promise<number> | number, everyMs = 500) {
-  const samples: Array<{ at: number; n: number }> = [];
+/**
+ * Samples counters every `everyMs` (one `read` per tick for all of them, so one scrape serves several
+ * rates) and gives the rate of each between two times.
+ */
+export function sampler<K extends string>(
+  read: () => Promise<Record<K, number>> | Record<K, number>,
+  everyMs = 500,
+) {
+  const samples: Array<{ at: number; n: Record<K, number> }> = [];
   let busy = false;
   const timer = setInterval(async () => {
     if (busy) return;
@@ -266,12 +275,12 @@ export function sampler(read: () => Promise<number> | number, everyMs = 500) {
   return {
     samples,
     stop: () => clearInterval(timer),
-    /** Rate between the first sample at/after `fromMs` and the last at/before `toMs`. */
-    rate(fromMs: number, toMs: number): number {
+    /** Rate of `key` between the first sample at/after `fromMs` and the last at/before `toMs`. */
+    rate(key: K, fromMs: number, toMs: number): number {
       const inside = samples.filter((s) => s.at >= fromMs && s.at <= toMs);
       const a = inside[0];
       const b = inside[inside.length - 1];
-      return a && b && b.at > a.at ? ((b.n - a.n) * 1000) / (b.at - a.at) : 0;
+      return a && b && b.at > a.at ? ((b.n[key] - a.n[key]) * 1000) / (b.at - a.at) : 0;
     },
   };
 }

@@ -229,3 +229,23 @@ describe('bad input never loses other data', () => {
     expect(seriesRows(rows)[0]?.count).toBe(goodSeq);
   });
 });
+
+describe('up messages and MQTT subscribers', () => {
+  it('stores up messages while no one subscribes to them, and forwards them once a client does', async () => {
+    const gateway = await connect(good.mn, good.password);
+    await publishGood(gateway); // no subscriber to up topics yet: stored, not routed
+    // A device may read its own topics; `emissions/{mn}/#` includes its up topic.
+    await gateway.subscribeAsync(`emissions/${good.mn}/#`, { qos: 1 });
+    const echoed = nextEvent<[string, Buffer]>(gateway, 'message');
+    await publishGood(gateway);
+    const [topic, payload] = await echoed;
+    expect(topic).toBe(`emissions/${good.mn}/up`);
+    expect(JSON.parse(payload.toString('utf8')).values.a21026.rtd).toBe(10 + goodSeq);
+    await service.flush();
+    const rows = await influxQueryOne(
+      { url: influxd.url, db: DB },
+      `SELECT count(value) FROM emission_rtd WHERE mn = '${good.mn}'`,
+    );
+    expect(seriesRows(rows)[0]?.count).toBe(goodSeq);
+  });
+});
