@@ -57,6 +57,11 @@ export function createIntake(deps: IntakeDeps): Intake {
   const encoder = createLineEncoder();
   const unknownCodesWarned = new Set<string>();
   const rejectLogLimiter = createLogLimiter(REJECT_LOG_INTERVAL_MS, clock);
+  // Bound once: `inc({ transport })` would hash the label object for every reading.
+  const acceptedBy: Record<Transport, { inc(): void }> = {
+    mqtt: metrics.accepted.labels({ transport: 'mqtt' }),
+    'hj212-tcp': metrics.accepted.labels({ transport: 'hj212-tcp' }),
+  };
 
   function reject(
     code: ErrorCode,
@@ -101,7 +106,7 @@ export function createIntake(deps: IntakeDeps): Intake {
         reject('SPOOL_WRITE_FAILED', err.message, { mn: reading.mn, transport });
         return { ok: false, code: 'SPOOL_WRITE_FAILED', reason: err.message, retry: true };
       }
-      metrics.accepted.inc({ transport });
+      acceptedBy[transport].inc();
       for (const listener of listeners) {
         try {
           listener(reading, site);

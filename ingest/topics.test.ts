@@ -41,5 +41,9 @@ describe('parseDeviceTopic', () => {
     expect(parseDeviceTopic('emissions//up')).toBeUndefined();
     expect(parseDeviceTopic('emissions/MN1/up/x')).toBeUndefined();
     expect(parseDeviceTopic('other/MN1/up')).toBeUndefined();
+    expect(parseDeviceTopic('emissions/MN1')).toBeUndefined();
+    expect(parseDeviceTopic('emissions/MN1/')).toBeUndefined();
+    expect(parseDeviceTopic('emissions/MN1/upx')).toBeUndefined();
+    expect(parseDeviceTopic('emissionsx/MN1/up')).toBeUndefined();
   });
 });

@@ -13,12 +13,16 @@ export const downTopic = (mn: string) => `${TOPIC_ROOT}/${mn}/down`;
 export const stateTopic = (mn: string) => `${TOPIC_ROOT}/${mn}/state`;
 export const ALL_UP_TOPICS = `${TOPIC_ROOT}/+/up`;
 
+const ROOT_PREFIX = `${TOPIC_ROOT}/`;
+
+/** Called for every message: indexOf and slices rather than `split` (no array per call). */
 export function parseDeviceTopic(topic: string): { mn: string; leaf: DeviceTopicLeaf } | undefined {
-  const parts = topic.split('/');
-  if (parts.length !== 3 || parts[0] !== TOPIC_ROOT) return undefined;
-  const [, mn, leaf] = parts as [string, string, string];
-  if (!mn || (leaf !== 'up' && leaf !== 'down' && leaf !== 'state')) return undefined;
-  return { mn, leaf };
+  if (!topic.startsWith(ROOT_PREFIX)) return undefined;
+  const slash = topic.indexOf('/', ROOT_PREFIX.length);
+  if (slash <= ROOT_PREFIX.length) return undefined; // no MN level, or an empty MN
+  const leaf = topic.slice(slash + 1);
+  if (leaf !== 'up' && leaf !== 'down' && leaf !== 'state') return undefined;
+  return { mn: topic.slice(ROOT_PREFIX.length, slash), leaf };
 }
 
 /**
