@@ -89,7 +89,7 @@ const RUNS = new Set((args.runs ?? '').split(','));
 const PAIRS = Number(args.pairs);
 const PROCS_PAIRS = Number(args['procs-pairs']);
 const WORK = mkdtempSync('/tmp/bench-suite-');
-/** Every influxd here runs with the deployment's Go GC settings (docker-compose.yml). */
+/** Every influxd here runs with the deployment's Go runtime settings (docker-compose.yml). */
 const INFLUXD_ENV = deployedInfluxEnv();
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
