@@ -551,7 +551,7 @@ async function pipeline(opts: {
 
 /**
  * C″. influxd's GOMAXPROCS under the pipeline: 30-s pipeline runs (50 gateways) with influxd on Go's
- * default (one P per core) and on the deployed setting, back to back, `n` times. What the setting is for
+ * default (one P per core) and on the deployed setting, back to back (order alternating), `n` times. What the setting is for
  * (a second P spinning and running idle-time GC workers on cores the pipeline needs) only shows with the
  * pipeline on the same cores, so this is measured end to end rather than with raw writes.
  */
@@ -564,24 +564,35 @@ async function procsPairs(n: number): Promise<ProcsPairsResult | undefined> {
   const { GOMAXPROCS: _, ...goDefault } = INFLUXD_ENV;
   const seconds = Math.min(SECONDS, 30);
   out(
-    `C″. influxd GOMAXPROCS: Go default, then ${deployed} (pipeline, 50 gateways, ${seconds} s each) × ${n}`,
+    `C″. influxd GOMAXPROCS: Go default and ${deployed}, order alternating (pipeline, 50 gateways, ${seconds} s each) × ${n}`,
   );
   const usPerReading = (run: PipelineResult) =>
     round(((run.cpuCores.influxd ?? Number.NaN) * 1e6) / run.readingsPerSec, 1);
   const pairs: ProcsPair[] = [];
   for (let i = 1; i <= n; i++) {
-    const a = await pipeline({ label: `procs-default-${i}`, gateways: 50, seconds, influxEnv: goDefault });
-    const b = await pipeline({ label: `procs-deployed-${i}`, gateways: 50, seconds });
+    // Which arm runs first alternates, so a drift of the box's speed does not favour one of them.
+    const runDefault = () =>
+      pipeline({ label: `procs-default-${i}`, gateways: 50, seconds, influxEnv: goDefault });
+    const runDeployed = () => pipeline({ label: `procs-deployed-${i}`, gateways: 50, seconds });
+    let onDefault: PipelineResult;
+    let onDeployed: PipelineResult;
+    if (i % 2 === 1) {
+      onDefault = await runDefault();
+      onDeployed = await runDeployed();
+    } else {
+      onDeployed = await runDeployed();
+      onDefault = await runDefault();
+    }
     const pair: ProcsPair = {
-      goDefaultReadingsPerSec: a.readingsPerSec,
-      deployedReadingsPerSec: b.readingsPerSec,
-      gain: round(b.readingsPerSec / a.readingsPerSec, 3),
-      influxdUsPerReading: { goDefault: usPerReading(a), deployed: usPerReading(b) },
+      goDefaultReadingsPerSec: onDefault.readingsPerSec,
+      deployedReadingsPerSec: onDeployed.readingsPerSec,
+      gain: round(onDeployed.readingsPerSec / onDefault.readingsPerSec, 3),
+      influxdUsPerReading: { goDefault: usPerReading(onDefault), deployed: usPerReading(onDeployed) },
       p99QueryableMs: {
-        goDefault: a.latencyMs?.queryable.p99 ?? Number.NaN,
-        deployed: b.latencyMs?.queryable.p99 ?? Number.NaN,
+        goDefault: onDefault.latencyMs?.queryable.p99 ?? Number.NaN,
+        deployed: onDeployed.latencyMs?.queryable.p99 ?? Number.NaN,
       },
-      lost: a.lost + b.lost,
+      lost: onDefault.lost + onDeployed.lost,
     };
     out(`  pair ${i}: ${JSON.stringify(pair)}`);
     pairs.push(pair);

@@ -167,7 +167,7 @@ export function renderResults(r: Record<string, unknown>): string {
   const procs = r.procsPairs as ProcsPairsResult | undefined;
   if (procs) {
     lines.push(
-      `### influxd GOMAXPROCS under the pipeline (50 gateways, ${procs.seconds} s each, Go's default then ${procs.deployedGomaxprocs})`,
+      `### influxd GOMAXPROCS under the pipeline (50 gateways, ${procs.seconds} s each, Go's default and ${procs.deployedGomaxprocs} back to back)`,
       '',
       table(
         [
