@@ -95,6 +95,8 @@ const INFLUXD_ENV = deployedInfluxEnv();
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
+/** The pairs' reported median: the middle value (the upper one of an even count), one that a pair had. */
+const middleValue = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 function writeRegistry(name: string, reg: RegistryFile): string {
   const file = join(WORK, name);
@@ -551,9 +553,10 @@ async function pipeline(opts: {
 
 /**
  * C″. influxd's GOMAXPROCS under the pipeline: 30-s pipeline runs (50 gateways) with influxd on Go's
- * default (one P per core) and on the deployed setting, back to back (order alternating), `n` times. What the setting is for
- * (a second P spinning and running idle-time GC workers on cores the pipeline needs) only shows with the
- * pipeline on the same cores, so this is measured end to end rather than with raw writes.
+ * default (one P per core) and on the deployed setting, back to back (order alternating), `n` times.
+ * What the setting is for (a second P spinning and running idle-time GC workers on cores the pipeline
+ * needs) only shows with the pipeline on the same cores, so this is measured end to end rather than with
+ * raw writes.
  */
 async function procsPairs(n: number): Promise<ProcsPairsResult | undefined> {
   const deployed = INFLUXD_ENV.GOMAXPROCS;
@@ -597,13 +600,7 @@ async function procsPairs(n: number): Promise<ProcsPairsResult | undefined> {
     out(`  pair ${i}: ${JSON.stringify(pair)}`);
     pairs.push(pair);
   }
-  const sorted = [...pairs].sort((x, y) => x.gain - y.gain);
-  return {
-    deployedGomaxprocs: deployed,
-    seconds,
-    pairs,
-    medianGain: sorted[Math.floor(sorted.length / 2)]?.gain ?? 0,
-  };
+  return { deployedGomaxprocs: deployed, seconds, pairs, medianGain: middleValue(pairs.map((p) => p.gain)) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -882,11 +879,7 @@ async function main(): Promise<void> {
       out(`  pair ${i}: ${JSON.stringify(pair)}`);
       pairs.push(pair);
     }
-    const sorted = [...pairs].sort((a, b) => a.ratio - b.ratio);
-    const ratioPairs: RatioPairsResult = {
-      pairs,
-      medianRatio: sorted[Math.floor(sorted.length / 2)]?.ratio ?? 0,
-    };
+    const ratioPairs: RatioPairsResult = { pairs, medianRatio: middleValue(pairs.map((p) => p.ratio)) };
     results.ratioPairs = ratioPairs;
   }
   if (ONLY.has('C') && PROCS_PAIRS > 0) {
