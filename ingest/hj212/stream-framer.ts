@@ -41,7 +41,7 @@ const GARBAGE_HEAD_BYTES = 32;
 const AMP = 0x26;
 
 function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
 export class Hj212StreamFramer {
