@@ -1,4 +1,5 @@
 import type { SiteEntry } from '../config/registry.js';
+import { MAX_DECIMAL_TEXT_BYTES, writeDecimalText } from './decimal-text.js';
 import {
   checkTimestamp,
   encodeField,
@@ -172,15 +173,38 @@ export function createLineEncoder(maxSeries = 200_000) {
     }
   }
 
+  /**
+   * The quoted text of short string values as bytes: flags (`"N"`), eflags and CRC states come from a
+   * handful of values, so each is quoted and encoded once. Bounded like the other caches.
+   */
+  const shortStrings = new Map<string, Buffer>();
+
   // One reusable field sink per encoder (no closure per value): writes `,name=value` at `at`.
   const writeField: FieldSink = (name, value) => {
     const k = fieldKeyBytes(name);
     const key = firstField ? k.first : k.next;
     firstField = false;
-    reserve(key.length);
+    reserve(key.length + MAX_DECIMAL_TEXT_BYTES);
     slab.set(key, at);
     at += key.length;
-    writeText(encodeField(measurementOf, name, value));
+    if (typeof value === 'number') {
+      const end = writeDecimalText(slab, at, value);
+      if (end >= 0) {
+        at = end;
+        return;
+      }
+    } else if (typeof value === 'string' && value.length <= SHORT_STRING) {
+      let bytes = shortStrings.get(value);
+      if (bytes === undefined) {
+        bytes = Buffer.from(encodeField(measurementOf, name, value), 'utf8');
+        if (shortStrings.size >= 256) shortStrings.clear();
+        shortStrings.set(value, bytes);
+      }
+      reserve(bytes.length);
+      for (let j = 0; j < bytes.length; j++) slab[at++] = bytes[j] as number;
+      return;
+    }
+    writeText(encodeField(measurementOf, name, value)); // other numbers (String(n)) and their rejections
   };
 
   function keyBytes(kind: ReadingKind, site: SiteEntry, code: string): Buffer {
@@ -240,6 +264,8 @@ export function createLineEncoder(maxSeries = 200_000) {
 }
 
 const NEWLINE = 0x0a;
+/** String values up to this many UTF-16 units have their quoted bytes cached (flags, eflags, CRC states). */
+const SHORT_STRING = 8;
 /** About 120 readings of 8 lines: one ArrayBuffer per slab instead of one pool slice per reading. */
 const SLAB_BYTES = 256 * 1024;
 const KIND_INDEX: Readonly<Record<ReadingKind, number>> = {
