@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import cron, { type ScheduledTask } from 'node-cron';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Registry, SiteEntry } from '../config/registry.js';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -10,6 +11,7 @@ import { createAuthenticator } from './api/auth.js';
 import { createAlarmApiPlugin } from './api/plugin.js';
 import type { AlertingConfig } from './config.js';
 import { createEngine, type Engine, type StoredSample } from './engine.js';
+import { type AlertingMetrics, registerAlertingMetrics } from './metrics.js';
 import { type Channel, createChannel } from './notify/channels.js';
 import type { TransitionAnnotations } from './notify/grafana.js';
 import { createOutbox, type DeliveryJob, type Outbox } from './notify/outbox.js';
@@ -45,6 +47,8 @@ export interface AlertingDeps {
   influx?: InfluxQueryTarget;
   /** Background retries of a failed rebuild (default 5, first after 2 s, doubling). */
   rebuildRetry?: { attempts: number; initialMs: number };
+  /** Where the alerting metrics are registered (serve: the `/metrics` registry); none without it. */
+  metricsRegistry?: MetricsRegistry;
 }
 
 /** Samples of one outlet in [from, to) from emission_rtd and emission_minute (one page: one hour). */
@@ -118,12 +122,14 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
     },
   };
   let engineRef: Engine | undefined;
+  let metrics: AlertingMetrics | undefined;
   const outboxOpts: Parameters<typeof createOutbox>[0] = {
     channels,
     ...config.delivery,
     now,
     log: log.child({ part: 'outbox' }),
     record: (r) => {
+      metrics?.attempt(r);
       try {
         engineRef?.recordAttempt(r);
       } catch (err) {
@@ -147,6 +153,7 @@ export function createAlerting(config: AlertingConfig, deps: AlertingDeps): Aler
   if (deps.annotations) engineDeps.annotations = deps.annotations;
   const engine = createEngine(engineDeps);
   engineRef = engine;
+  if (deps.metricsRegistry) metrics = registerAlertingMetrics(deps.metricsRegistry, { engine, outbox });
 
   const tasks: ScheduledTask[] = [];
   let retryTimer: NodeJS.Timeout | undefined;

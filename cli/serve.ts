@@ -3,6 +3,7 @@ import { Counter } from 'prom-client';
 import { createAuthenticator } from '../alerting/api/auth.js';
 import { createHeavyPollution, type HeavyPollution } from '../alerting/heavy-pollution/service.js';
 import { type Alerting, createAlerting } from '../alerting/index.js';
+import { registerWarningMetrics } from '../alerting/metrics.js';
 import { createTransitionAnnotations, type TransitionAnnotations } from '../alerting/notify/grafana.js';
 import type { AppConfig } from '../config/app-config.js';
 import { loadRegistry } from '../config/registry.js';
@@ -98,6 +99,7 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
         log: log.child({ component: 'alerting' }),
         clock,
         writeLines: (lines) => buffer.enqueue(lines),
+        metricsRegistry: metrics.registry,
         ...(annotations ? { annotations } : {}),
       })
     : undefined;
@@ -120,7 +122,10 @@ export async function startService(config: AppConfig, deps: ServeDeps): Promise<
       : undefined;
   if (config.heavyPollution.enabled && !alerting)
     log.warn('HEAVY_POLLUTION_ENABLED needs ALERTING_ENABLED=true: heavy-pollution weather is off');
-  if (heavyPollution) intake.onReading(heavyPollution.onReading);
+  if (heavyPollution) {
+    intake.onReading(heavyPollution.onReading);
+    registerWarningMetrics(metrics.registry, () => heavyPollution.warnings());
+  }
   const hj212 = createHj212Intake(config.hj212, {
     registry,
     intake,

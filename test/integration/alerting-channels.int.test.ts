@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { Registry as MetricsRegistry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertingConfig } from '../../alerting/config.js';
 import { type Alerting, createAlerting } from '../../alerting/index.js';
@@ -15,7 +16,7 @@ import { createLogger } from '../../core/logger.js';
 /**
  * Delivery details with real receivers: retries with backoff (every attempt recorded), the MQTT
  * channel against an in-process aedes broker, reminders while unacknowledged, English messages, and
- * the instant notice on a real-time value.
+ * the instant notice on a real-time value; then what all of it left on the alerting metrics.
  */
 const H = 3_600_000;
 const T0 = Date.parse('2026-11-23T00:00:00+08:00');
@@ -50,6 +51,7 @@ let brokerServer: ReturnType<typeof createServer>;
 let subscriber: MqttClient;
 let alerting: Alerting;
 let now = T0;
+const metricsRegistry = new MetricsRegistry();
 const published: Array<{ topic: string; body: Record<string, unknown> }> = [];
 
 beforeAll(async () => {
@@ -82,7 +84,7 @@ beforeAll(async () => {
         { match: { severities: ['notice'] }, channels: ['notice'] },
       ],
     }),
-    { registry, log: createLogger({ level: 'silent' }), clock: { now: () => now } },
+    { registry, log: createLogger({ level: 'silent' }), clock: { now: () => now }, metricsRegistry },
   );
   await alerting.start();
 });
@@ -158,5 +160,44 @@ describe('delivery', () => {
     alerting.tick(now);
     await alerting.flush();
     expect(alerting.engine.events(a!.id).filter((e) => e.transition === 'remind')).toHaveLength(1);
+  });
+
+  it('shows the alarms, delivery attempts and engine counters on the metrics registry', async () => {
+    await alerting.flush();
+    const value = async (name: string, labels: Record<string, string> = {}) => {
+      const metric = (await metricsRegistry.getMetricsAsJSON()).find((m) => m.name === name);
+      const sample = metric?.values.find((v) =>
+        Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+      );
+      return sample?.value;
+    };
+    // The webhook failed twice with 503 before it took the open notice (test 2).
+    expect(await value('emissions_notification_attempts_total', { channel: 'hook', status: 'retry' })).toBe(
+      2,
+    );
+    const hookSent = alerting.engine
+      .listAlarms({ limit: 100, offset: 0 })
+      .items.flatMap((a) => alerting.engine.deliveries(a.id))
+      .filter((d) => d.channel === 'hook' && d.status === 'sent').length;
+    expect(hookSent).toBeGreaterThanOrEqual(2); // open and remind
+    expect(await value('emissions_notification_attempts_total', { channel: 'hook', status: 'sent' })).toBe(
+      hookSent,
+    );
+    expect(
+      await value('emissions_notification_attempts_total', { channel: 'bus', status: 'sent' }),
+    ).toBeGreaterThan(0);
+    expect(await value('emissions_notification_outbox')).toBe(0);
+    // The hourly exceedance was acknowledged (test 3). Of the two instant notices the first cleared
+    // (test 1); the hour at 80 mg/m³ (test 2) opened the second, and no lower sample followed.
+    expect(await value('emissions_alarms', { state: 'acknowledged', severity: 'exceedance' })).toBe(1);
+    expect(await value('emissions_alarms', { state: 'active', severity: 'exceedance' })).toBe(0);
+    expect(await value('emissions_alarms', { state: 'active', severity: 'notice' })).toBe(1);
+    expect(alerting.engine.listAlarms({ limit: 10, offset: 0, severity: ['notice'] }).total).toBe(2);
+    const stats = alerting.engine.stats;
+    expect(stats.readings).toBe(64); // 1 + 3 instant-notice samples, 60 minutes of the hour
+    expect(await value('emissions_alerting_readings_total')).toBe(stats.readings);
+    expect(await value('emissions_alerting_transitions_total')).toBe(stats.transitions);
+    expect(stats.transitions).toBeGreaterThanOrEqual(5); // notice open + clear, open, remind, ack
+    expect(await value('emissions_alerting_notifications_queued_total')).toBe(stats.notificationsQueued);
   });
 });

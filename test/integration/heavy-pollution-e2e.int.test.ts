@@ -197,6 +197,16 @@ async function simulate(from: number, hours: number, registryFile: string) {
   return summary;
 }
 
+/** `emissions_heavy_pollution_warnings_active` per level, as Prometheus scrapes it from serve. */
+async function warningsOnMetrics(): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^emissions_heavy_pollution_warnings_active\{level="(\w+)"\} (\d+)$/gm)) {
+    out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
+
 describe('heavy-pollution weather end to end', () => {
   it('AQI, proposals, a declared orange warning, verification and the report', async () => {
     const registryFile = join(dir, 'registry.yaml');
@@ -252,6 +262,7 @@ describe('heavy-pollution weather end to end', () => {
     const cText = ents.map((c) => String(c.body.textZh)).find((t) => t.includes('ent-c 企业'));
     expect(cText).toContain('限产：排放负荷不超过基准的 50%');
     expect((await api('/api/v1/warnings?state=active')).status).toBe(200);
+    expect(await warningsOnMetrics()).toEqual({ yellow: 0, orange: 1, red: 0 });
     expect((await fetch(`http://127.0.0.1:${service.httpPort}/api/v1/warnings`)).status).toBe(401);
 
     // Verification of the six warning hours; the warning is then lifted at 06:00.
@@ -264,6 +275,7 @@ describe('heavy-pollution weather end to end', () => {
     await hp.tick(now);
     await hp.tick(DAY0 + 5 * D + 20 * 60_000);
     await hp.flush();
+    expect(await warningsOnMetrics()).toEqual({ yellow: 0, orange: 0, red: 0 });
     expect(
       alerting.engine.listAlarms({ rule: 'hp_observed', pollutant: 'orange', limit: 10, offset: 0 }).total,
     ).toBe(1);
