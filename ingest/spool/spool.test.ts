@@ -114,6 +114,33 @@ describe('spool', () => {
     await a.close();
   });
 
+  it('keeps each batch body intact until its ack, across later reads that reuse the buffers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    const s = spoolAt(dir, { segmentBytes: 1 << 20 });
+    await s.open();
+    for (let i = 0; i < 60; i++) await s.append([line(i)]);
+    const expected = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => line(from + i)).join('\n');
+    // Ten unacknowledged batches: more than the pool keeps, so later ones are one-off buffers.
+    const held = [];
+    for (let i = 0; i < 10; i++) held.push((await s.readBatches(256, 1))[0]!);
+    const texts = held.map((b) => b.body.toString());
+    let from = 0;
+    for (const [i, b] of held.entries()) {
+      expect(texts[i]).toBe(expected(from, b.lines));
+      from += b.lines;
+    }
+    // Ack the first half, read more (reusing their buffers): the unacked half is untouched.
+    for (const b of held.slice(0, 5)) s.ack(b);
+    const later = await s.readBatches(256, 4);
+    for (const [i, b] of held.slice(5).entries()) expect(b.body.toString()).toBe(texts[i + 5]);
+    for (const b of later) {
+      expect(b.body.toString()).toBe(expected(from, b.lines));
+      from += b.lines;
+    }
+    await s.close();
+  });
+
   it('reads several consecutive batches from one read, each within the byte bound, in order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-'));
     const s = spoolAt(dir, { segmentBytes: 1 << 20 });
