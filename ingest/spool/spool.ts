@@ -136,8 +136,11 @@ interface Group {
  * gateways ≈ 15 MB; a drain read is up to WRITE_BATCH_BYTES × WRITE_MAX_IN_FLIGHT (32 MiB by default).
  */
 const REUSED_BUFFER_MAX_BYTES = 32 * 1024 * 1024;
-/** Request bodies kept for reuse: one per write in flight (WRITE_MAX_IN_FLIGHT, 4 by default) and spare. */
-const BODIES_KEPT = 8;
+/**
+ * Request bodies kept for reuse: one per write in flight at the default WRITE_MAX_IN_FLIGHT (4); with a
+ * higher setting the further bodies are one-off buffers.
+ */
+const BODIES_KEPT = 4;
 const NEWLINE = 0x0a;
 
 function newGroup(): Group {
