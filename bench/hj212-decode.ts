@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseCompactLocalTime } from '../core/local-time.js';
 import { decodeFrame, encodeUpload, Hj212StreamFramer, toReading } from '../ingest/hj212/index.js';
+import { callFor } from './lib/timed-calls.js';
 
 const ZONE = 'Asia/Shanghai';
 const seconds = Number(process.argv[2] ?? 3);
@@ -58,20 +59,11 @@ function frameOnly(): number {
   return framer.push(framerInput).length === framesPerRead ? 8 : 0;
 }
 
-/** Calls `once` (which returns 8 per frame) in batches until `durationMs` has passed. */
+/** Calls `once` (which returns 8 per frame) until `durationMs` has passed. */
 function run(once: () => number, durationMs: number, framesPerCall = 1): { frames: number; ms: number } {
-  let calls = 0;
-  let sink = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(durationMs * 1e6));
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 100; i++) sink += once();
-    calls += 100;
-    now = process.hrtime.bigint();
-  }
-  if (sink !== calls * 8) throw new Error('unexpected result');
-  return { frames: calls * framesPerCall, ms: Number(now - start) / 1e6 };
+  const { calls, ms, sum } = callFor(durationMs, once);
+  if (sum !== calls * 8) throw new Error('unexpected result');
+  return { frames: calls * framesPerCall, ms };
 }
 
 const rate = (m: { frames: number; ms: number }) => Math.round((m.frames / m.ms) * 1000);

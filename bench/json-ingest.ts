@@ -18,6 +18,7 @@ import { createLineEncoder, readingToPoints } from '../ingest/points.js';
 import type { Reading } from '../ingest/reading.js';
 import { createReadingSource } from '../simulator/readings.js';
 import { benchRegistry } from './lib/registry.js';
+import { callFor } from './lib/timed-calls.js';
 
 const seconds = Number(process.argv[2] ?? 1);
 const READINGS_PER_GATEWAY = 200;
@@ -46,20 +47,11 @@ const readings: { reading: Reading; site: SiteEntry }[] = payloads.map(({ payloa
 });
 const values = readings.flatMap(({ reading }) => reading.values.map((v) => v.rtd ?? 0));
 
-/** Runs `once(i)` over the inputs round-robin until `ms` have passed; ns per call. */
+/** Runs `once(i)` over the `count` inputs round-robin until `ms` have passed; ns per call. */
 function nsPerCall(count: number, once: (i: number) => number, ms: number): number {
-  let calls = 0;
-  let sink = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(ms * 1e6));
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 1000; i++) sink += once((calls + i) % count);
-    calls += 1000;
-    now = process.hrtime.bigint();
-  }
-  if (sink < 0) throw new Error('unreachable: keeps `sink` alive');
-  return Number(now - start) / calls;
+  const run = callFor(ms, (n) => once(n % count), 1000);
+  if (Number.isNaN(run.sum)) throw new Error('unreachable: reading the sum keeps the work alive');
+  return (run.ms * 1e6) / run.calls;
 }
 
 const encoder = createLineEncoder();
